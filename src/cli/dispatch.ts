@@ -1,0 +1,58 @@
+import { XenplanError } from '../model/error.ts';
+import { runBridgePort } from './bridge-port.ts';
+import { type Context, version } from './context.ts';
+import { EXIT_HELP, type Role } from './exit.ts';
+
+/** The role from the name the bundle was invoked as: vif*, network*, anything else. */
+export function roleOf(invokedAs: string): Role {
+  const base = invokedAs.split('/').pop() ?? invokedAs;
+  if (base.startsWith('vif')) return 'vif';
+  if (base.startsWith('network')) return 'network';
+  return 'xenplan';
+}
+
+export const XENPLAN_HELP = `Usage: xenplan COMMAND [ARGS] [--dry-run] [--json]
+
+xenplan replaces Xen's network hotplug scripts. Xen runs it as network-script and
+vif-script; admins run it as xenplan. Every command that changes the host observes it,
+plans only what differs, and either prints the plan (--dry-run) or applies it and checks
+the result.
+
+Commands:
+  bridge-port BRIDGE PORT   make sure PORT is in bridge BRIDGE and both are up
+  help                      this help
+
+Options:
+  --dry-run      print the plan as a POSIX sh script; change nothing
+  --json         with --dry-run, print the plan as JSON
+  -h, --help     help (also: xenplan COMMAND --help)
+  -V, --version  print the version
+
+${EXIT_HELP}
+`;
+
+export async function dispatch(ctx: Context, role: Role): Promise<number> {
+  const args = ctx.argv;
+  if (args.includes('--version') || args.includes('-V')) {
+    ctx.out(`${version()}\n`);
+    return 0;
+  }
+  if (role === 'xenplan') return dispatchXenplan(ctx, args);
+  throw new XenplanError('usage', `the ${role} role is not available in this build`);
+}
+
+async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<number> {
+  const [command, ...rest] = args;
+  switch (command) {
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      ctx.out(XENPLAN_HELP);
+      return command === undefined ? 2 : 0;
+    case 'bridge-port':
+      return runBridgePort(ctx, rest);
+    default:
+      throw new XenplanError('usage', `unknown command ${JSON.stringify(command)}; see xenplan --help`);
+  }
+}

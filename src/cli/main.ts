@@ -1,0 +1,40 @@
+import { createRunner } from '../apply/exec.ts';
+import { toXenplanError, type XenplanError } from '../model/error.ts';
+import { realFiles } from '../observe/files.ts';
+import { type Context, version } from './context.ts';
+import { exitCodeFor, type Role } from './exit.ts';
+import { dispatch, roleOf } from './dispatch.ts';
+
+/**
+ * The bundle's entry: decide the role from the invoked name, run it, map the outcome to an
+ * exit code. The only module that reads process state.
+ */
+async function main(): Promise<void> {
+  const invokedAs = process.env.XENPLAN_AS ?? process.argv[1] ?? 'xenplan';
+  const role: Role = roleOf(invokedAs);
+  const ctx: Context = {
+    argv: process.argv.slice(2),
+    env: process.env,
+    runner: createRunner({ path: process.env.PATH }),
+    files: realFiles,
+    out: (text) => process.stdout.write(text),
+    err: (text) => process.stderr.write(text),
+  };
+  let code: number;
+  try {
+    code = await dispatch(ctx, role);
+  } catch (thrown) {
+    const error: XenplanError = toXenplanError(thrown);
+    ctx.err(`${nameOf(role)}: ${error.message}\n`);
+    if (error.detail) ctx.err(`${nameOf(role)}: ${error.detail}\n`);
+    if (error.kind === 'bug' && error.cause instanceof Error && error.cause.stack) ctx.err(`${error.cause.stack}\n`);
+    code = exitCodeFor(error.kind, role);
+  }
+  process.exitCode = code;
+}
+
+function nameOf(role: Role): string {
+  return role === 'vif' ? 'vif-script' : role === 'network' ? 'network-script' : `xenplan ${version()}`.split(' ')[0]!;
+}
+
+void main();

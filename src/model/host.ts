@@ -1,0 +1,96 @@
+/**
+ * HostState: the network as observed (from `ip -json -details`, /sys and /proc/sys).
+ * Only what planners and doctor need, in the kernel's own units.
+ */
+export interface BondState {
+  /** Kernel mode name: balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb. */
+  readonly mode: string;
+  readonly miimon: number;
+  /** Every option the kernel reported, by sysfs/ip name (`primary`, `updelay`, `fail_over_mac`, …), as text. */
+  readonly options: Readonly<Record<string, string>>;
+  readonly activeSlave: string | undefined;
+}
+
+export interface BridgeState {
+  readonly stp: boolean;
+  /** Centiseconds, as `ip link` takes and reports them. */
+  readonly forwardDelay: number;
+  readonly helloTime: number;
+  readonly maxAge: number;
+  readonly nfCallIptables?: number;
+}
+
+export interface Link {
+  readonly name: string;
+  readonly ifindex: number;
+  /** info_kind: bridge, bond, veth, tun, … (undefined for a plain NIC or loopback). */
+  readonly kind: string | undefined;
+  readonly master: string | undefined;
+  readonly mtu: number;
+  readonly mac: string | undefined;
+  /** Administratively up (IFF_UP). */
+  readonly up: boolean;
+  /** Carrier (operstate UP or UNKNOWN and not NO-CARRIER). */
+  readonly carrier: boolean;
+  readonly noarp: boolean;
+  readonly operstate: string;
+  /** Whether the MAC was set by user space (addr_assign_type 3), when known. */
+  readonly macPinned?: boolean;
+  readonly bond?: BondState;
+  readonly bridge?: BridgeState;
+  /** For a veth: the peer's interface index (the `link` of ip -j, resolved to a name when local). */
+  readonly peer?: string;
+}
+
+export type Family = 'inet' | 'inet6';
+
+export interface Address {
+  readonly dev: string;
+  readonly family: Family;
+  readonly local: string;
+  readonly prefixlen: number;
+  /** global, link, host, … */
+  readonly scope: string;
+  readonly broadcast?: string;
+  readonly peer?: string;
+}
+
+export interface Route {
+  /** `default` or a prefix. */
+  readonly dst: string;
+  readonly family: Family;
+  readonly dev: string | undefined;
+  readonly gateway?: string;
+  readonly table?: string;
+  readonly protocol?: string;
+  readonly scope?: string;
+  readonly metric?: number;
+  readonly prefsrc?: string;
+  /** unicast, local, broadcast, … (undefined means unicast). */
+  readonly type?: string;
+}
+
+export interface HostState {
+  readonly links: readonly Link[];
+  readonly addresses: readonly Address[];
+  readonly routes: readonly Route[];
+  /** `/proc/sys/net/bridge/*` and the like, keyed by dotted sysctl name. Absent key = not present. */
+  readonly sysctls: Readonly<Record<string, string>>;
+}
+
+export function findLink(host: HostState, name: string): Link | undefined {
+  return host.links.find((l) => l.name === name);
+}
+
+export function portsOf(host: HostState, master: string): Link[] {
+  return host.links.filter((l) => l.master === master);
+}
+
+export function addressesOn(host: HostState, dev: string): Address[] {
+  return host.addresses.filter((a) => a.dev === dev);
+}
+
+/** Routes in the main table (or another non-local table) that use dev, excluding kernel-made ones. */
+export function routesOn(host: HostState, dev: string): Route[] {
+  return host.routes.filter((r) => r.dev === dev && r.table !== 'local' && r.protocol !== 'kernel');
+}

@@ -1,0 +1,117 @@
+import { XenplanError } from '../model/error.ts';
+import { findLink, type HostState, type Link } from '../model/host.ts';
+import type { BridgeDesired } from '../model/network.ts';
+import type { Step } from '../model/plan.ts';
+import { ip } from './command.ts';
+import { makeStep } from './step.ts';
+
+/** `centiseconds` rendered as seconds for reasons. */
+function seconds(cs: number): string {
+  return `${cs / 100}s`;
+}
+
+/** The bridge options ip takes, for those the admin asked for. */
+function wantedOptions(want: BridgeDesired): [string, string, string][] {
+  const options: [string, string, string][] = [
+    ['stp_state', want.stp ? '1' : '0', `stp ${want.stp ? 'on' : 'off'}`],
+    ['forward_delay', String(want.forwardDelay), `forward delay ${seconds(want.forwardDelay)}`],
+  ];
+  if (want.helloTime !== undefined)
+    options.push(['hello_time', String(want.helloTime), `hello time ${seconds(want.helloTime)}`]);
+  if (want.maxAge !== undefined) options.push(['max_age', String(want.maxAge), `max age ${seconds(want.maxAge)}`]);
+  return options;
+}
+
+function observedOption(link: Link, key: string): string | undefined {
+  const b = link.bridge;
+  if (!b) return undefined;
+  switch (key) {
+    case 'stp_state':
+      return b.stp ? '1' : '0';
+    case 'forward_delay':
+      return String(b.forwardDelay);
+    case 'hello_time':
+      return String(b.helloTime);
+    case 'max_age':
+      return String(b.maxAge);
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * Steps that make bridge `want.name` exist with the wanted options. Bringing it up is left to
+ * planBridgeUp, so callers can enslave ports first.
+ */
+export function planBridge(want: BridgeDesired, host: HostState): Step[] {
+  const link = findLink(host, want.name);
+  const options = wantedOptions(want);
+  if (!link) {
+    const args = options.flatMap(([k, v]) => [k, v]);
+    const what = options.map(([, , text]) => text).join(', ');
+    const steps = [
+      makeStep(`bridge:${want.name}:create`, 'bridge', ip.linkAdd(want.name, 'bridge', args), `${want.name} does not exist; create it (${what})`),
+    ];
+    if (want.mtu !== undefined)
+      steps.push(makeStep(`bridge:${want.name}:mtu`, 'bridge', ip.linkMtu(want.name, want.mtu), `${want.name} mtu: want ${want.mtu}`));
+    return steps;
+  }
+  if (link.kind !== 'bridge')
+    throw new XenplanError(
+      'config',
+      `${want.name} exists but is a ${link.kind ?? 'plain'} device, not a bridge; choose another bridge= name or remove it`,
+    );
+  const steps: Step[] = [];
+  const differing = options.filter(([k, v]) => observedOption(link, k) !== v);
+  if (differing.length > 0) {
+    // Turning STP off first lets forward_delay drop below the 802.1D minimum (the kernel checks it only with STP on).
+    const ordered = [...differing].sort((a, b) => (a[0] === 'stp_state' ? -1 : b[0] === 'stp_state' ? 1 : 0));
+    const reason = ordered
+      .map(([k, , text]) => `${text} (have ${describeObserved(link, k)})`)
+      .join(', ');
+    steps.push(
+      makeStep(
+        `bridge:${want.name}:options`,
+        'bridge',
+        ip.linkType(want.name, 'bridge', ordered.flatMap(([k, v]) => [k, v])),
+        `${want.name} options: want ${reason}`,
+      ),
+    );
+  }
+  if (want.mtu !== undefined && link.mtu !== want.mtu)
+    steps.push(
+      makeStep(`bridge:${want.name}:mtu`, 'bridge', ip.linkMtu(want.name, want.mtu), `${want.name} mtu: want ${want.mtu}, have ${link.mtu}`),
+    );
+  return steps;
+}
+
+function describeObserved(link: Link, key: string): string {
+  const value = observedOption(link, key);
+  if (value === undefined) return 'unknown';
+  if (key === 'stp_state') return value === '1' ? 'on' : 'off';
+  return seconds(Number(value));
+}
+
+/** Bring a link up when it is not. */
+export function planUp(name: string, host: HostState, phase: Step['phase'], id = `link:${name}:up`): Step[] {
+  const link = findLink(host, name);
+  if (link?.up) return [];
+  return [makeStep(id, phase, ip.linkUp(name), link ? `${name} is down` : `${name} is new and down`)];
+}
+
+/** Enslave `port` to `bridge` unless it already is, then bring it up. */
+export function planPort(bridge: string, port: string, host: HostState): Step[] {
+  const link = findLink(host, port);
+  if (!link)
+    throw new XenplanError('config', `port ${port} does not exist; expected an existing interface to put in ${bridge}`);
+  if (link.name === bridge) throw new XenplanError('config', `cannot put bridge ${bridge} into itself`);
+  const steps: Step[] = [];
+  if (link.master !== bridge) {
+    const have = link.master ? `in ${link.master}` : 'not in a bridge';
+    steps.push(
+      makeStep(`port:${port}:master`, 'port', ip.linkMaster(port, bridge), `${port}: want in ${bridge}, have ${have}`, true),
+    );
+  }
+  steps.push(...planUp(port, host, 'port'));
+  return steps;
+}
