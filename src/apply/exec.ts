@@ -1,4 +1,4 @@
-import type { RunResult, Runner } from '../model/ports.ts';
+import type { Runner, RunResult } from '../model/ports.ts';
 
 /**
  * The one door to child processes: execa, argv only, never a shell. execa is loaded on first
@@ -19,7 +19,9 @@ export function createRunner(options: { path?: string } = {}): Runner {
       });
       if (result.exitCode === undefined) {
         // Not started (ENOENT, EACCES) or killed by a signal.
-        const why = result.signal ? `killed by ${result.signal}` : (result.originalMessage ?? result.shortMessage);
+        const why = result.signal
+          ? `killed by ${result.signal}`
+          : (result.originalMessage ?? result.shortMessage);
         return { exitCode: 127, stdout: String(result.stdout ?? ''), stderr: `${file}: ${why}` };
       }
       return { exitCode: result.exitCode, stdout: String(result.stdout), stderr: String(result.stderr) };

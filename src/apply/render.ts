@@ -25,7 +25,9 @@ export function renderScript(plan: Plan, options: RenderOptions): string {
     lines.push(renderArgv(step.argv));
   }
   for (const write of plan.xenstore)
-    lines.push(`# then xenstore: ${commentText(renderArgv(['xenstore-write', write.path, write.value]))}  # ${commentText(write.reason)}`);
+    lines.push(
+      `# then xenstore: ${commentText(renderArgv(['xenstore-write', write.path, write.value]))}  # ${commentText(write.reason)}`,
+    );
   return `${lines.join('\n')}\n`;
 }
 

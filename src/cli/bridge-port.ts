@@ -26,14 +26,21 @@ ${EXIT_HELP}
 `;
 
 export async function runBridgePort(ctx: Context, args: readonly string[]): Promise<number> {
-  const flags = parseFlags(args, { string: ['stp', 'forward-delay'], boolean: ['dry-run', 'json', 'help'] }, 'xenplan bridge-port');
+  const flags = parseFlags(
+    args,
+    { string: ['stp', 'forward-delay'], boolean: ['dry-run', 'json', 'help'] },
+    'xenplan bridge-port',
+  );
   if (flags.help) {
     ctx.out(BRIDGE_PORT_HELP);
     return 0;
   }
   const [bridge, port, ...rest] = flags._;
   if (bridge === undefined || port === undefined || rest.length > 0)
-    throw new XenplanError('usage', `bridge-port takes BRIDGE and PORT, got ${JSON.stringify(flags._)}; see xenplan bridge-port --help`);
+    throw new XenplanError(
+      'usage',
+      `bridge-port takes BRIDGE and PORT, got ${JSON.stringify(flags._)}; see xenplan bridge-port --help`,
+    );
   for (const [value, what] of [
     [bridge, 'bridge name'],
     [port, 'port name'],
@@ -44,7 +51,9 @@ export async function runBridgePort(ctx: Context, args: readonly string[]): Prom
   const want = bridgeDesired(bridge, flags.stp, flags['forward-delay']);
   const plan = planBridgePort(want, port, await observeHost(ctx.runner, ctx.files));
   if (flags['dry-run']) {
-    ctx.out(flags.json ? renderJson(plan) : renderScript(plan, { title: `xenplan bridge-port ${bridge} ${port}` }));
+    ctx.out(
+      flags.json ? renderJson(plan) : renderScript(plan, { title: `xenplan bridge-port ${bridge} ${port}` }),
+    );
     return 0;
   }
   const result = await applyAndVerify(ctx.runner, plan, async () =>
@@ -60,6 +69,9 @@ function bridgeDesired(name: string, stp: unknown, delay: unknown): BridgeDesire
     throw new XenplanError('config', `--stp ${JSON.stringify(stpText)}: expected on or off`);
   const delayText = typeof delay === 'string' ? delay : '0';
   if (!/^[0-9]{1,2}$/.test(delayText) || Number(delayText) > 30)
-    throw new XenplanError('config', `--forward-delay ${JSON.stringify(delayText)}: expected whole seconds from 0 to 30`);
+    throw new XenplanError(
+      'config',
+      `--forward-delay ${JSON.stringify(delayText)}: expected whole seconds from 0 to 30`,
+    );
   return { name, stp: stpText === 'on', forwardDelay: Number(delayText) * 100 };
 }

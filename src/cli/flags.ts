@@ -29,6 +29,9 @@ export function parseFlags(args: readonly string[], spec: FlagSpec, command: str
     },
   });
   if (unknown.length > 0)
-    throw new XenplanError('usage', `${command}: unknown option ${unknown.join(', ')}; see ${command} --help`);
+    throw new XenplanError(
+      'usage',
+      `${command}: unknown option ${unknown.join(', ')}; see ${command} --help`,
+    );
   return { ...parsed, _: parsed._.map(String) };
 }

@@ -2,8 +2,8 @@ import { createRunner } from '../apply/exec.ts';
 import { toXenplanError, type XenplanError } from '../model/error.ts';
 import { realFiles } from '../observe/files.ts';
 import { type Context, version } from './context.ts';
-import { exitCodeFor, type Role } from './exit.ts';
 import { dispatch, roleOf } from './dispatch.ts';
+import { exitCodeFor, type Role } from './exit.ts';
 
 /**
  * The bundle's entry: decide the role from the invoked name, run it, map the outcome to an
@@ -27,14 +27,19 @@ async function main(): Promise<void> {
     const error: XenplanError = toXenplanError(thrown);
     ctx.err(`${nameOf(role)}: ${error.message}\n`);
     if (error.detail) ctx.err(`${nameOf(role)}: ${error.detail}\n`);
-    if (error.kind === 'bug' && error.cause instanceof Error && error.cause.stack) ctx.err(`${error.cause.stack}\n`);
+    if (error.kind === 'bug' && error.cause instanceof Error && error.cause.stack)
+      ctx.err(`${error.cause.stack}\n`);
     code = exitCodeFor(error.kind, role);
   }
   process.exitCode = code;
 }
 
 function nameOf(role: Role): string {
-  return role === 'vif' ? 'vif-script' : role === 'network' ? 'network-script' : `xenplan ${version()}`.split(' ')[0]!;
+  return role === 'vif'
+    ? 'vif-script'
+    : role === 'network'
+      ? 'network-script'
+      : `xenplan ${version()}`.split(' ')[0]!;
 }
 
 void main();

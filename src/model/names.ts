@@ -19,7 +19,8 @@ export function checkInterfaceName(value: string, what = 'interface name'): stri
 const MAC = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 
 export function checkMac(value: string, what = 'MAC address'): string | undefined {
-  if (!MAC.test(value)) return `${what} ${show(value)} is not a MAC address; expected six hex pairs like 00:16:3e:12:34:56`;
+  if (!MAC.test(value))
+    return `${what} ${show(value)} is not a MAC address; expected six hex pairs like 00:16:3e:12:34:56`;
   return undefined;
 }
 
@@ -32,9 +33,7 @@ export function checkMtu(value: string, what = 'MTU'): string | undefined {
 /** IPv4 dotted quad. */
 export function isIpv4(value: string): boolean {
   const parts = value.split('.');
-  return (
-    parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255)
-  );
+  return parts.length === 4 && parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) <= 255);
 }
 
 /** IPv6 in any of its textual forms (no zone id). */
@@ -66,9 +65,9 @@ export function checkCidr(value: string, what = 'address'): string | undefined {
   const fine =
     extra === undefined &&
     (v4 || isIpv6(addr)) &&
-    (prefix === undefined ||
-      (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (v4 ? 32 : 128)));
-  if (!fine) return `${what} ${show(value)} is not an IP address with an optional /prefix, like 192.0.2.10/24`;
+    (prefix === undefined || (/^[0-9]{1,3}$/.test(prefix) && Number(prefix) <= (v4 ? 32 : 128)));
+  if (!fine)
+    return `${what} ${show(value)} is not an IP address with an optional /prefix, like 192.0.2.10/24`;
   return undefined;
 }
 

@@ -22,14 +22,20 @@ export async function observeHost(runner: Runner, files: FileReader): Promise<Ho
     'link show\naddress show\nroute show table all\n',
   );
   if (batch.exitCode !== 0)
-    throw new XenplanError('environment', `ip could not list the host's links: ${batch.stderr.trim() || `exit ${batch.exitCode}`}`);
+    throw new XenplanError(
+      'environment',
+      `ip could not list the host's links: ${batch.stderr.trim() || `exit ${batch.exitCode}`}`,
+    );
   const [linkText = '', addressText = '', routeText = ''] = splitDocuments(batch.stdout);
   const v6 = await runner.run(['ip', '-json', '-6', 'route', 'show', 'table', 'all']);
   const links = parseLinks(linkText).map((link) => withSysfs(link, files));
   return {
     links,
     addresses: parseAddresses(addressText),
-    routes: [...parseRoutes(routeText, 'inet'), ...(v6.exitCode === 0 ? parseRoutes(v6.stdout, 'inet6') : [])],
+    routes: [
+      ...parseRoutes(routeText, 'inet'),
+      ...(v6.exitCode === 0 ? parseRoutes(v6.stdout, 'inet6') : []),
+    ],
     sysctls: readSysctls(files, BRIDGE_NF_SYSCTLS),
   };
 }

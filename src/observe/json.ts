@@ -8,9 +8,13 @@ export function parseIpJson(text: string, what: string): unknown[] {
   try {
     value = JSON.parse(trimmed);
   } catch (cause) {
-    throw new XenplanError('environment', `cannot parse the JSON of ${what}; is iproute2 recent enough for -json?`, {
-      cause,
-    });
+    throw new XenplanError(
+      'environment',
+      `cannot parse the JSON of ${what}; is iproute2 recent enough for -json?`,
+      {
+        cause,
+      },
+    );
   }
   if (!Array.isArray(value)) throw new XenplanError('environment', `${what} did not print a JSON array`);
   return value;

@@ -14,7 +14,9 @@ export function parseLinks(text: string): Link[] {
 }
 
 function toLink(entry: Json): Link {
-  const flags = Array.isArray(entry.flags) ? entry.flags.filter((f): f is string => typeof f === 'string') : [];
+  const flags = Array.isArray(entry.flags)
+    ? entry.flags.filter((f): f is string => typeof f === 'string')
+    : [];
   const info = asRecord(entry.linkinfo);
   const kind = str(info.info_kind);
   const data = asRecord(info.info_data);

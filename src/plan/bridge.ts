@@ -18,7 +18,8 @@ function wantedOptions(want: BridgeDesired): [string, string, string][] {
   ];
   if (want.helloTime !== undefined)
     options.push(['hello_time', String(want.helloTime), `hello time ${seconds(want.helloTime)}`]);
-  if (want.maxAge !== undefined) options.push(['max_age', String(want.maxAge), `max age ${seconds(want.maxAge)}`]);
+  if (want.maxAge !== undefined)
+    options.push(['max_age', String(want.maxAge), `max age ${seconds(want.maxAge)}`]);
   return options;
 }
 
@@ -50,10 +51,22 @@ export function planBridge(want: BridgeDesired, host: HostState): Step[] {
     const args = options.flatMap(([k, v]) => [k, v]);
     const what = options.map(([, , text]) => text).join(', ');
     const steps = [
-      makeStep(`bridge:${want.name}:create`, 'bridge', ip.linkAdd(want.name, 'bridge', args), `${want.name} does not exist; create it (${what})`),
+      makeStep(
+        `bridge:${want.name}:create`,
+        'bridge',
+        ip.linkAdd(want.name, 'bridge', args),
+        `${want.name} does not exist; create it (${what})`,
+      ),
     ];
     if (want.mtu !== undefined)
-      steps.push(makeStep(`bridge:${want.name}:mtu`, 'bridge', ip.linkMtu(want.name, want.mtu), `${want.name} mtu: want ${want.mtu}`));
+      steps.push(
+        makeStep(
+          `bridge:${want.name}:mtu`,
+          'bridge',
+          ip.linkMtu(want.name, want.mtu),
+          `${want.name} mtu: want ${want.mtu}`,
+        ),
+      );
     return steps;
   }
   if (link.kind !== 'bridge')
@@ -66,21 +79,28 @@ export function planBridge(want: BridgeDesired, host: HostState): Step[] {
   if (differing.length > 0) {
     // Turning STP off first lets forward_delay drop below the 802.1D minimum (the kernel checks it only with STP on).
     const ordered = [...differing].sort((a, b) => (a[0] === 'stp_state' ? -1 : b[0] === 'stp_state' ? 1 : 0));
-    const reason = ordered
-      .map(([k, , text]) => `${text} (have ${describeObserved(link, k)})`)
-      .join(', ');
+    const reason = ordered.map(([k, , text]) => `${text} (have ${describeObserved(link, k)})`).join(', ');
     steps.push(
       makeStep(
         `bridge:${want.name}:options`,
         'bridge',
-        ip.linkType(want.name, 'bridge', ordered.flatMap(([k, v]) => [k, v])),
+        ip.linkType(
+          want.name,
+          'bridge',
+          ordered.flatMap(([k, v]) => [k, v]),
+        ),
         `${want.name} options: want ${reason}`,
       ),
     );
   }
   if (want.mtu !== undefined && link.mtu !== want.mtu)
     steps.push(
-      makeStep(`bridge:${want.name}:mtu`, 'bridge', ip.linkMtu(want.name, want.mtu), `${want.name} mtu: want ${want.mtu}, have ${link.mtu}`),
+      makeStep(
+        `bridge:${want.name}:mtu`,
+        'bridge',
+        ip.linkMtu(want.name, want.mtu),
+        `${want.name} mtu: want ${want.mtu}, have ${link.mtu}`,
+      ),
     );
   return steps;
 }
@@ -103,13 +123,22 @@ export function planUp(name: string, host: HostState, phase: Step['phase'], id =
 export function planPort(bridge: string, port: string, host: HostState): Step[] {
   const link = findLink(host, port);
   if (!link)
-    throw new XenplanError('config', `port ${port} does not exist; expected an existing interface to put in ${bridge}`);
+    throw new XenplanError(
+      'config',
+      `port ${port} does not exist; expected an existing interface to put in ${bridge}`,
+    );
   if (link.name === bridge) throw new XenplanError('config', `cannot put bridge ${bridge} into itself`);
   const steps: Step[] = [];
   if (link.master !== bridge) {
     const have = link.master ? `in ${link.master}` : 'not in a bridge';
     steps.push(
-      makeStep(`port:${port}:master`, 'port', ip.linkMaster(port, bridge), `${port}: want in ${bridge}, have ${have}`, true),
+      makeStep(
+        `port:${port}:master`,
+        'port',
+        ip.linkMaster(port, bridge),
+        `${port}: want in ${bridge}, have ${have}`,
+        true,
+      ),
     );
   }
   steps.push(...planUp(port, host, 'port'));

@@ -1,12 +1,6 @@
 import type { Phase, Step } from '../model/plan.ts';
 import type { Argv } from './command.ts';
 
-export function makeStep(
-  id: string,
-  phase: Phase,
-  argv: Argv,
-  reason: string,
-  disruptive = false,
-): Step {
+export function makeStep(id: string, phase: Phase, argv: Argv, reason: string, disruptive = false): Step {
   return { id, phase, argv: [...argv], reason, disruptive };
 }

@@ -1,0 +1,41 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Netns } from './netns.ts';
+
+export const BUNDLE = resolve('dist/xenplan.cjs');
+
+/**
+ * A folder holding the bundle under the names Xen calls it by (symlinks, as an install
+ * copies it): `vif-script`, `network-script`, `xenplan`.
+ */
+export class Scripts {
+  readonly dir = mkdtempSync(join(tmpdir(), 'xenplan-bin-'));
+
+  constructor() {
+    for (const name of ['vif-script', 'network-script', 'xenplan']) symlinkSync(BUNDLE, join(this.dir, name));
+  }
+
+  path(name: 'vif-script' | 'network-script' | 'xenplan'): string {
+    return join(this.dir, name);
+  }
+
+  /** Runs a script by name, inside `ns` when given, with exactly `env` (plus PATH). */
+  run(
+    name: 'vif-script' | 'network-script' | 'xenplan',
+    args: string[],
+    options: { ns?: Netns; env?: Record<string, string>; input?: string } = {},
+  ) {
+    const argv = options.ns
+      ? ['ip', 'netns', 'exec', options.ns.name, this.path(name), ...args]
+      : [this.path(name), ...args];
+    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
+    const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env, input: options.input ?? '' });
+    return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}

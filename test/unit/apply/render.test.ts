@@ -1,0 +1,123 @@
+import { execFileSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { quoteWord, renderArgv } from '../../../src/apply/quote.ts';
+import { renderJson, renderScript } from '../../../src/apply/render.ts';
+import { makePlan } from '../../../src/model/plan.ts';
+import { makeStep } from '../../../src/plan/step.ts';
+
+const HOSTILE = [
+  "it's",
+  '$(reboot)',
+  '`id`',
+  'a b',
+  'line1\nline2',
+  '-rf',
+  '--',
+  '"quoted"',
+  'semi;colon',
+  'back\\slash',
+  '',
+  '*',
+  '~root',
+  '#notacomment',
+  'tab\there',
+];
+
+/** What sh makes of the rendered words: one line per argument, NUL-separated. */
+function shellWords(rendered: string): string[] {
+  const out = execFileSync('sh', ['-c', `printf '%s\\0' ${rendered}`], { encoding: 'utf8' });
+  return out.split('\0').slice(0, -1);
+}
+
+describe('quoteWord / renderArgv', () => {
+  it('leaves plain words bare', () => {
+    expect(renderArgv(['ip', 'link', 'set', 'dev', 'vif5.0', 'master', 'xenbr0'])).toBe(
+      'ip link set dev vif5.0 master xenbr0',
+    );
+  });
+
+  it('quotes a single quote the POSIX way', () => {
+    expect(quoteWord("it's")).toBe("'it'\\''s'");
+  });
+
+  it.each(HOSTILE)('sh reads %j back exactly', (word) => {
+    expect(shellWords(renderArgv([word]))).toEqual([word]);
+  });
+
+  it('reproduces a whole hostile argv in order', () => {
+    expect(shellWords(renderArgv(HOSTILE))).toEqual(HOSTILE);
+  });
+});
+
+describe('renderScript', () => {
+  const plan = makePlan(
+    [
+      makeStep(
+        'bridge:xenbr0:create',
+        'bridge',
+        ['ip', 'link', 'add', 'name', 'xenbr0', 'type', 'bridge'],
+        'xenbr0 does not exist',
+      ),
+      makeStep(
+        'port:eth0:master',
+        'port',
+        ['ip', 'link', 'set', 'dev', 'eth0', 'master', 'xenbr0'],
+        'eth0 not in xenbr0',
+        true,
+      ),
+    ],
+    ['careful'],
+    [{ path: 'backend/vif/5/0/hotplug-status', value: 'connected', reason: 'tell the toolstack' }],
+  );
+
+  it('renders the exact script', () => {
+    expect(renderScript(plan, { title: 'xenplan test' })).toBe(
+      [
+        '#!/bin/sh',
+        '# xenplan test',
+        '# warning: careful',
+        '# 2 steps',
+        'set -e',
+        '# [bridge] xenbr0 does not exist',
+        'ip link add name xenbr0 type bridge',
+        '# [port] eth0 not in xenbr0 (interrupts traffic)',
+        'ip link set dev eth0 master xenbr0',
+        '# then xenstore: xenstore-write backend/vif/5/0/hotplug-status connected  # tell the toolstack',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says so when there is nothing to do', () => {
+    expect(renderScript(makePlan([]), { title: 't' })).toContain(
+      '# nothing to do: the host already matches (0 steps)',
+    );
+  });
+
+  it('is sh -n clean and runs exactly the argvs, whatever the values contain', () => {
+    const steps = HOSTILE.map((word, i) =>
+      makeStep(`s${i}`, 'link', ['printf', '%s\\0', word], `reason with ${word}`),
+    );
+    const script = renderScript(makePlan(steps, [`warning ${HOSTILE.join(' ')}`]), {
+      title: `title ${HOSTILE.join(' ')}`,
+    });
+    execFileSync('sh', ['-n'], { input: script });
+    const out = execFileSync('sh', [], { input: script, encoding: 'utf8' });
+    expect(out.split('\0').slice(0, -1)).toEqual(HOSTILE);
+  });
+
+  it('renders JSON with argv arrays and reasons', () => {
+    const doc = JSON.parse(renderJson(plan));
+    expect(doc.steps[1]).toEqual({
+      id: 'port:eth0:master',
+      phase: 'port',
+      argv: ['ip', 'link', 'set', 'dev', 'eth0', 'master', 'xenbr0'],
+      reason: 'eth0 not in xenbr0',
+      disruptive: true,
+    });
+    expect(doc.warnings).toEqual(['careful']);
+    expect(doc.xenstore).toEqual([
+      { path: 'backend/vif/5/0/hotplug-status', value: 'connected', reason: 'tell the toolstack' },
+    ]);
+  });
+});

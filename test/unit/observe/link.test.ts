@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseAddresses } from '../../../src/observe/address.ts';
+import { splitDocuments } from '../../../src/observe/host.ts';
+import { parseLinks } from '../../../src/observe/link.ts';
+import { parseRoutes } from '../../../src/observe/route.ts';
+
+// Captured on this machine's kernel: a bridge xenbr0 with veth eth0 in it, 192.0.2.10/24 and a default route.
+const fixture = (name: string) => readFileSync(`test/fixtures/ip/bridge-veth/${name}`, 'utf8');
+
+describe('parseLinks', () => {
+  const links = parseLinks(fixture('link.json'));
+
+  it('reads every link by name', () => {
+    expect(links.map((l) => l.name)).toEqual(['lo', 'xenbr0', 'sw0', 'eth0']);
+  });
+
+  it('reads a bridge with its STP options in centiseconds', () => {
+    expect(links[1]).toEqual({
+      name: 'xenbr0',
+      ifindex: 2,
+      kind: 'bridge',
+      master: undefined,
+      mtu: 1500,
+      mac: '12:d6:fa:8a:61:9e',
+      up: true,
+      carrier: false,
+      noarp: false,
+      operstate: 'DOWN',
+      bridge: { stp: false, forwardDelay: 0, helloTime: 200, maxAge: 2000, nfCallIptables: 0 },
+    });
+  });
+
+  it('reads a bridge port with its master and veth peer', () => {
+    expect(links[3]).toMatchObject({
+      name: 'eth0',
+      kind: 'veth',
+      master: 'xenbr0',
+      up: true,
+      carrier: false,
+      peer: 'sw0',
+    });
+  });
+
+  it('refuses output that is not JSON', () => {
+    expect(() => parseLinks('garbage')).toThrow(/cannot parse the JSON of ip -json -details link show/);
+  });
+});
+
+describe('parseAddresses', () => {
+  it('reads global addresses with their prefix', () => {
+    expect(parseAddresses(fixture('address.json'))).toEqual([
+      { dev: 'xenbr0', family: 'inet', local: '192.0.2.10', prefixlen: 24, scope: 'global' },
+    ]);
+  });
+});
+
+describe('parseRoutes', () => {
+  it('reads main and local table routes', () => {
+    const routes = parseRoutes(fixture('route.json'), 'inet');
+    expect(routes[0]).toEqual({ dst: 'default', family: 'inet', dev: 'xenbr0', gateway: '192.0.2.1' });
+    expect(routes[1]).toEqual({
+      dst: '192.0.2.0/24',
+      family: 'inet',
+      dev: 'xenbr0',
+      protocol: 'kernel',
+      scope: 'link',
+      prefsrc: '192.0.2.10',
+    });
+    expect(routes[2]).toMatchObject({ dst: '192.0.2.10', table: 'local', type: 'local' });
+  });
+});
+
+describe('splitDocuments', () => {
+  it('splits ip -batch JSON output, one document per line', () => {
+    expect(splitDocuments('[1]\n[2]\n\n[3]\n')).toEqual(['[1]', '[2]', '[3]']);
+  });
+});
