@@ -2,6 +2,7 @@ import { XenplanError } from '../model/error.ts';
 import { runBridgePort } from './bridge-port.ts';
 import { type Context, version } from './context.ts';
 import { EXIT_HELP, type Role } from './exit.ts';
+import { runVif } from './vif.ts';
 
 /** The role from the name the bundle was invoked as: vif*, network*, anything else. */
 export function roleOf(invokedAs: string): Role {
@@ -19,6 +20,7 @@ plans only what differs, and either prints the plan (--dry-run) or applies it an
 the result.
 
 Commands:
+  vif ARGS                  run as vif-script (see xenplan vif --help)
   bridge-port BRIDGE PORT   make sure PORT is in bridge BRIDGE and both are up
   help                      this help
 
@@ -38,6 +40,7 @@ export async function dispatch(ctx: Context, role: Role): Promise<number> {
     return 0;
   }
   if (role === 'xenplan') return dispatchXenplan(ctx, args);
+  if (role === 'vif') return runVif(ctx, args);
   throw new XenplanError('usage', `the ${role} role is not available in this build`);
 }
 
@@ -52,6 +55,14 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return command === undefined ? 2 : 0;
     case 'bridge-port':
       return runBridgePort(ctx, rest);
+    case 'vif':
+      return runVif(ctx, rest);
+    case 'xenstored': {
+      // Hidden: the in-memory xenstore stand-in used by the lab, tests and benchmarks.
+      const { runXenstoredMain } = await import('../lab/xenstored.ts');
+      await runXenstoredMain(rest);
+      return 0;
+    }
     default:
       throw new XenplanError('usage', `unknown command ${JSON.stringify(command)}; see xenplan --help`);
   }
