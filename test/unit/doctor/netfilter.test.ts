@@ -1,0 +1,84 @@
+import { describe, expect, it } from 'vitest';
+import { bridgedBond, network, run } from './host.ts';
+
+const NF = 'net.bridge.bridge-nf-call-iptables';
+const RULE = '-A FORWARD -s 192.0.2.50/32 -m physdev --physdev-in vif1.0 --physdev-is-bridged -j ACCEPT';
+
+describe('NF001 antispoof-rules-dead', () => {
+  it('fires when physdev rules exist and the live sysctl is 0', () => {
+    const input = bridgedBond('active-backup')
+      .sysctl(NF, '0')
+      .with({ firewall: { forwardPolicy: 'ACCEPT', physdevRules: [RULE], acceptsBridged: true } })
+      .input();
+    const [f, ...rest] = run('NF001', input);
+    expect(rest).toEqual([]);
+    expect(f?.severity).toBe('warning');
+    expect(f?.objects).toEqual(['vif1.0']);
+    expect(f?.message).toContain(`bridged frames skip iptables (live ${NF}=0)`);
+  });
+
+  it('fires from the config (vif ip= and declared sysctl 0), as an error when antispoof=true', () => {
+    const input = {
+      desired: network({ topology: { antispoof: 'true' } }),
+      vifIps: { 'vif1.0': '192.0.2.50' },
+      sysctlsDeclared: { [NF]: '0' },
+    };
+    expect(run('NF001', input).map((f) => [f.severity, f.objects])).toEqual([['error', ['vif1.0']]]);
+  });
+
+  it('fires when br_netfilter is not loaded (no sysctl on the live host)', () => {
+    const input = bridgedBond('active-backup')
+      .with({ vifIps: { 'vif1.0': '192.0.2.50' } })
+      .input();
+    expect(run('NF001', input)[0]?.message).toContain('br_netfilter is not loaded');
+  });
+
+  it("does not fire when the bridge's own nf_call_iptables option is on", () => {
+    const input = bridgedBond('active-backup')
+      .bridge('xenbr0', { nfCallIptables: 1 })
+      .sysctl(NF, '0')
+      .with({ vifIps: { 'vif1.0': '192.0.2.50' } })
+      .input();
+    expect(run('NF001', input)).toEqual([]);
+  });
+
+  it('does not fire when the sysctl is 1', () => {
+    const input = bridgedBond('active-backup')
+      .sysctl(NF, '1')
+      .with({
+        vifIps: { 'vif1.0': '192.0.2.50' },
+        firewall: { forwardPolicy: 'ACCEPT', physdevRules: [RULE], acceptsBridged: true },
+      })
+      .input();
+    expect(run('NF001', input)).toEqual([]);
+  });
+});
+
+describe('NF002 bridged-traffic-hits-drop-policy', () => {
+  it('fires for FORWARD policy DROP with bridge-nf on and no bridged ACCEPT', () => {
+    const input = bridgedBond('active-backup')
+      .sysctl(NF, '1')
+      .with({ firewall: { forwardPolicy: 'DROP', physdevRules: [], acceptsBridged: false } })
+      .input();
+    const [f, ...rest] = run('NF002', input);
+    expect(rest).toEqual([]);
+    expect(f?.severity).toBe('error');
+    expect(f?.objects).toEqual(['xenbr0']);
+  });
+
+  it('does not fire when bridged traffic is accepted', () => {
+    const input = bridgedBond('active-backup')
+      .sysctl(NF, '1')
+      .with({ firewall: { forwardPolicy: 'DROP', physdevRules: [RULE], acceptsBridged: false } })
+      .input();
+    expect(run('NF002', input)).toEqual([]);
+  });
+
+  it('does not fire with bridge-nf off', () => {
+    const input = bridgedBond('active-backup')
+      .sysctl(NF, '0')
+      .with({ firewall: { forwardPolicy: 'DROP', physdevRules: [], acceptsBridged: false } })
+      .input();
+    expect(run('NF002', input)).toEqual([]);
+  });
+});
