@@ -12,6 +12,7 @@ declare -A want=(
   [iptables]=iptables
   [nft]=nftables
   [sysctl]=procps
+  [strace]=strace
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -32,14 +32,21 @@ export function chooseBridge(request: BridgeRequest, bridges: readonly string[])
       'config',
       'no bridge was given (xenstore bridge, bridge= argument or environment) and this host has none; create one with network-script start',
     );
-  throw new XenplanError('config', `no bridge was given and this host has several (${listed}); set bridge= in the guest's vif config`);
+  throw new XenplanError(
+    'config',
+    `no bridge was given and this host has several (${listed}); set bridge= in the guest's vif config`,
+  );
 }
 
 /**
  * online / add: rename (vifname), Xen's port MAC, MTU before enslaving (so the bridge's MTU
  * never drops), enslave, up. Only what differs.
  */
-export function planVifOnline(want: VifDesired, host: HostState, xenstore: readonly XenstoreWrite[] = []): Plan {
+export function planVifOnline(
+  want: VifDesired,
+  host: HostState,
+  xenstore: readonly XenstoreWrite[] = [],
+): Plan {
   const { dev, name, bridge } = want;
   const bridgeLink = findLink(host, bridge);
   if (!bridgeLink || bridgeLink.kind !== 'bridge')
@@ -49,21 +56,50 @@ export function planVifOnline(want: VifDesired, host: HostState, xenstore: reado
   const steps = [];
   if (name !== dev) {
     if (original && link)
-      throw new XenplanError('config', `vifname ${name} is already taken by another device; cannot rename ${dev}`);
+      throw new XenplanError(
+        'config',
+        `vifname ${name} is already taken by another device; cannot rename ${dev}`,
+      );
     if (original) {
       // The kernel renames only a link that is down.
-      if (original.up) steps.push(makeStep(`vif:${dev}:down`, 'vif', ip.linkDown(dev), `${dev} must be down to be renamed`, true));
-      steps.push(makeStep(`vif:${dev}:rename`, 'vif', ip.linkRename(dev, name), `vifname: ${dev} is to be called ${name}`));
+      if (original.up)
+        steps.push(
+          makeStep(`vif:${dev}:down`, 'vif', ip.linkDown(dev), `${dev} must be down to be renamed`, true),
+        );
+      steps.push(
+        makeStep(
+          `vif:${dev}:rename`,
+          'vif',
+          ip.linkRename(dev, name),
+          `vifname: ${dev} is to be called ${name}`,
+        ),
+      );
       link = { ...original, name, up: false };
     }
   }
-  if (!link) throw new XenplanError('config', `${want.kind} device ${dev} does not exist; has the backend created it?`);
+  if (!link)
+    throw new XenplanError(
+      'config',
+      `${want.kind} device ${dev} does not exist; has the backend created it?`,
+    );
   if (link.mac?.toLowerCase() !== PORT_MAC)
     steps.push(
-      makeStep(`vif:${name}:mac`, 'vif', ip.linkMac(name, PORT_MAC), `${name} MAC: want ${PORT_MAC} so ${bridge} never adopts it, have ${link.mac ?? 'none'}`),
+      makeStep(
+        `vif:${name}:mac`,
+        'vif',
+        ip.linkMac(name, PORT_MAC),
+        `${name} MAC: want ${PORT_MAC} so ${bridge} never adopts it, have ${link.mac ?? 'none'}`,
+      ),
     );
   if (link.mtu !== want.mtu)
-    steps.push(makeStep(`vif:${name}:mtu`, 'vif', ip.linkMtu(name, want.mtu), `${name} mtu: want ${want.mtu}, have ${link.mtu}`));
+    steps.push(
+      makeStep(
+        `vif:${name}:mtu`,
+        'vif',
+        ip.linkMtu(name, want.mtu),
+        `${name} mtu: want ${want.mtu}, have ${link.mtu}`,
+      ),
+    );
   if (link.master !== bridge)
     steps.push(
       makeStep(
@@ -74,7 +110,13 @@ export function planVifOnline(want: VifDesired, host: HostState, xenstore: reado
       ),
     );
   if (!link.up) steps.push(makeStep(`vif:${name}:up`, 'vif', ip.linkUp(name), `${name} is down`));
-  return makePlan(steps, [], xenstore);
+  const warnings =
+    want.mtu < bridgeLink.mtu && link.master !== bridge
+      ? [
+          `${name} mtu ${want.mtu} is below ${bridge}'s ${bridgeLink.mtu}: the kernel lowers ${bridge}'s MTU to ${want.mtu} for every port`,
+        ]
+      : [];
+  return makePlan(steps, warnings, xenstore);
 }
 
 /** offline / remove: down, out of its bridge. A device already gone plans nothing. */
@@ -82,8 +124,13 @@ export function planVifOffline(name: string, host: HostState): Plan {
   const link = findLink(host, name);
   if (!link) return makePlan([], [`${name} is already gone`]);
   const steps = [];
-  if (link.up) steps.push(makeStep(`vif:${name}:down`, 'vif', ip.linkDown(name), `${name} is up; the guest is going away`, true));
+  if (link.up)
+    steps.push(
+      makeStep(`vif:${name}:down`, 'vif', ip.linkDown(name), `${name} is up; the guest is going away`, true),
+    );
   if (link.master)
-    steps.push(makeStep(`vif:${name}:nomaster`, 'vif', ip.linkNoMaster(name), `${name} is still in ${link.master}`));
+    steps.push(
+      makeStep(`vif:${name}:nomaster`, 'vif', ip.linkNoMaster(name), `${name} is still in ${link.master}`),
+    );
   return makePlan(steps);
 }

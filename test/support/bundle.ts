@@ -1,10 +1,13 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Netns } from './netns.ts';
 
 export const BUNDLE = resolve('dist/xenplan.cjs');
+
+/** The real ip, found once: a test may put a fake `ip` first in the script's PATH. */
+const IP = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim() || 'ip';
 
 /**
  * A folder holding the bundle under the names Xen calls it by (symlinks, as an install
@@ -25,11 +28,10 @@ export class Scripts {
   run(
     name: 'vif-script' | 'network-script' | 'xenplan',
     args: string[],
-    options: { ns?: Netns; env?: Record<string, string>; input?: string } = {},
+    options: { ns?: Netns; env?: Record<string, string>; input?: string; tracer?: string[] } = {},
   ) {
-    const argv = options.ns
-      ? ['ip', 'netns', 'exec', options.ns.name, this.path(name), ...args]
-      : [this.path(name), ...args];
+    const command = [...(options.tracer ?? []), this.path(name), ...args];
+    const argv = options.ns ? [IP, 'netns', 'exec', options.ns.name, ...command] : command;
     const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
     const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env, input: options.input ?? '' });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
