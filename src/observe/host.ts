@@ -13,8 +13,8 @@ export const BRIDGE_NF_SYSCTLS = [
 ] as const;
 
 /**
- * Reads the whole host: links, addresses and IPv4 routes in one `ip -batch` process, IPv6
- * routes in a second, the rest from /sys and /proc/sys.
+ * Reads the whole host: links, addresses and routes of both families (`table all`) in one
+ * `ip -batch` process, the rest from /sys and /proc/sys.
  */
 export async function observeHost(runner: Runner, files: FileReader): Promise<HostState> {
   const batch = await runner.run(
@@ -27,15 +27,11 @@ export async function observeHost(runner: Runner, files: FileReader): Promise<Ho
       `ip could not list the host's links: ${batch.stderr.trim() || `exit ${batch.exitCode}`}`,
     );
   const [linkText = '', addressText = '', routeText = ''] = splitDocuments(batch.stdout);
-  const v6 = await runner.run(['ip', '-json', '-6', 'route', 'show', 'table', 'all']);
   const links = parseLinks(linkText).map((link) => withSysfs(link, files));
   return {
     links,
     addresses: parseAddresses(addressText),
-    routes: [
-      ...parseRoutes(routeText, 'inet'),
-      ...(v6.exitCode === 0 ? parseRoutes(v6.stdout, 'inet6') : []),
-    ],
+    routes: parseRoutes(routeText),
     sysctls: readSysctls(files, BRIDGE_NF_SYSCTLS),
   };
 }

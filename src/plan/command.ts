@@ -50,3 +50,45 @@ export const ip = {
 export function sysctlSet(key: string, value: string): Argv {
   return ['sysctl', '-q', '-w', `${key}=${value}`];
 }
+
+/** Bonding options by sysfs name → the keyword `ip link … type bond` takes, where they differ. */
+const BOND_IP_NAMES: Readonly<Record<string, string>> = {
+  peer_notif_delay: 'peer_notify_delay',
+};
+
+/** `ip link add … type bond` / `ip link set … type bond` words for options given by sysfs name. */
+export function bondArgs(options: readonly (readonly [string, string])[]): string[] {
+  return options.flatMap(([name, value]) => [BOND_IP_NAMES[name] ?? name, value]);
+}
+
+/** The words after `ip route replace|del` for one route: `[type] DST [via GW] dev DEV [table …] [metric …] …`. */
+export interface RouteSpec {
+  readonly family: 'inet' | 'inet6';
+  readonly dst: string;
+  readonly dev: string;
+  readonly gateway?: string;
+  readonly table?: string;
+  readonly metric?: number;
+  readonly prefsrc?: string;
+  readonly protocol?: string;
+  readonly scope?: string;
+}
+
+export function routeWords(route: RouteSpec): string[] {
+  // ip -batch takes no -6 per line: an IPv6 default is spelled ::/0 so the family is implied.
+  const dst = route.dst === 'default' && route.family === 'inet6' ? '::/0' : route.dst;
+  const words = [dst];
+  if (route.gateway !== undefined) words.push('via', route.gateway);
+  words.push('dev', route.dev);
+  if (route.table !== undefined) words.push('table', route.table);
+  if (route.metric !== undefined) words.push('metric', String(route.metric));
+  if (route.prefsrc !== undefined) words.push('src', route.prefsrc);
+  if (route.protocol !== undefined) words.push('proto', route.protocol);
+  if (route.scope !== undefined) words.push('scope', route.scope);
+  return words;
+}
+
+/** `ping` once, bounded: at most `deadline` seconds, answered or not. */
+export function pingOnce(address: string, deadline: number): Argv {
+  return ['ping', '-n', '-q', '-c', '1', '-W', '1', '-w', String(deadline), address];
+}

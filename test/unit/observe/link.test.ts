@@ -76,3 +76,18 @@ describe('splitDocuments', () => {
     expect(splitDocuments('[1]\n[2]\n\n[3]\n')).toEqual(['[1]', '[2]', '[3]']);
   });
 });
+
+describe('parseRoutes with both families (table all)', () => {
+  it('tells IPv6 routes by their addresses', () => {
+    const text = JSON.stringify([
+      { dst: 'default', gateway: '192.0.2.1', dev: 'eth0' },
+      { dst: 'default', gateway: '2001:db8::1', dev: 'eth0', metric: 1024 },
+      { dst: '2001:db8::/64', dev: 'eth0', protocol: 'kernel', metric: 256 },
+    ]);
+    expect(parseRoutes(text).map((r) => [r.dst, r.family])).toEqual([
+      ['default', 'inet'],
+      ['default', 'inet6'],
+      ['2001:db8::/64', 'inet6'],
+    ]);
+  });
+});

@@ -1,0 +1,60 @@
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { XenplanError } from '../model/error.ts';
+import type { StartRecord } from '../plan/network.ts';
+
+/**
+ * The record of what `network-script start` created, one JSON file per bridge under
+ * /run/xenplan (or XENPLAN_RUN_DIR): /run is emptied at boot, as the devices are.
+ */
+export function runDir(env: Readonly<Record<string, string | undefined>>): string {
+  return env.XENPLAN_RUN_DIR || '/run/xenplan';
+}
+
+export function statePath(env: Readonly<Record<string, string | undefined>>, bridge: string): string {
+  return `${runDir(env)}/network-${bridge}.json`;
+}
+
+/** The record, or undefined when start never ran (or stop already undid it). */
+export function readRecord(path: string): StartRecord | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new XenplanError('environment', `cannot read ${path}: ${(error as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (!isRecord(value))
+    throw new XenplanError(
+      'environment',
+      `${path} is not a network-script state file (expected JSON with version 1); remove it if start never ran`,
+    );
+  return value;
+}
+
+function isRecord(value: unknown): value is StartRecord {
+  if (typeof value !== 'object' || value === null) return false;
+  const r = value as Record<string, unknown>;
+  return (
+    r.version === 1 &&
+    typeof r.bridge === 'string' &&
+    ['created', 'enslaved', 'addresses', 'routes', 'sysctls'].every((k) => Array.isArray(r[k]))
+  );
+}
+
+/** Writes the record atomically (a reader never sees half a file). */
+export function writeRecord(path: string, record: StartRecord): void {
+  mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  renameSync(tmp, path);
+}
+
+export function removeRecord(path: string): void {
+  rmSync(path, { force: true });
+}

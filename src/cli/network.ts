@@ -1,0 +1,453 @@
+import { applySteps } from '../apply/apply.ts';
+import { applyAndVerify } from '../apply/converge.ts';
+import { acquireLock, lockPath } from '../apply/lock.ts';
+import { defaultGateway, probeGateway } from '../apply/probe.ts';
+import { renderJson, renderScript } from '../apply/render.ts';
+import { readRecord, removeRecord, statePath, writeRecord } from '../apply/state.ts';
+import { parseNetworkSettings, renderSettingsHelp, settingsSources } from '../config/network.ts';
+import { toXenplanError, XenplanError } from '../model/error.ts';
+import { findLink, type HostState, portsOf } from '../model/host.ts';
+import type { NetworkDesired } from '../model/network.ts';
+import type { Plan } from '../model/plan.ts';
+import { observeHost } from '../observe/host.ts';
+import { cidrOf, isMovable } from '../plan/address.ts';
+import {
+  addressSources,
+  holderOf,
+  mergeRecords,
+  planNetwork,
+  planNetworkStart,
+  planNetworkStop,
+} from '../plan/network.ts';
+import { withRouteFamilies } from '../plan/route.ts';
+import { bridgeWord, runConfirm, waitForConfirm } from './confirm.ts';
+import type { Context } from './context.ts';
+import { EXIT_HELP } from './exit.ts';
+import { parseFlags } from './flags.ts';
+
+export const NETWORK_HELP = `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json] [--confirm=SECONDS]
+       xenplan network start|stop|status ...      xenplan confirm [bridge=NAME]
+
+Turns dom0's NICs (one NIC, or a bond of several) into the bridge guests hang off, and moves
+dom0's addresses and routes onto it. xend runs "network-script start" with the words of
+(network-script '...') split on single spaces, so every setting is one key=value word.
+
+  start    observe, plan only what differs, apply, verify (the plan must then be empty);
+           if the default gateway answered before and does not after, roll back.
+           What start created is recorded in /run/xenplan/network-BRIDGE.json.
+  stop     undo what start recorded: release slaves and ports, delete the bridge and bond it
+           created, put addresses and routes back, restore sysctls. Nothing else is touched.
+  status   bond mode, active slave, slaves' links, bridge ports (vifs too), where dom0's
+           addresses live and what drifted; exit 0 converged, 3 drifted.
+  confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls back).
+
+Settings:
+${renderSettingsHelp()}
+
+Options:
+  --dry-run            print the plan as a POSIX sh script (disruptive steps are marked); change nothing
+  --json               with --dry-run or status: JSON
+  --confirm=SECONDS    after start, wait for "xenplan confirm" that long, else roll back
+  -h, --help           this help
+
+Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state files.
+
+${EXIT_HELP}
+`;
+
+const LOCK_WAIT_MS = 60_000;
+const COMMANDS = ['start', 'stop', 'status', 'confirm'] as const;
+type Command = (typeof COMMANDS)[number];
+
+export async function runNetwork(ctx: Context, args: readonly string[]): Promise<number> {
+  const flags = parseFlags(
+    args,
+    { string: ['confirm'], boolean: ['dry-run', 'json', 'help'] },
+    'network-script',
+  );
+  if (flags.help) {
+    ctx.out(NETWORK_HELP);
+    return 0;
+  }
+  const positional = flags._;
+  const index = positional.findIndex((w) => w !== '' && !w.includes('='));
+  const command = positional[index];
+  if (command === undefined || !(COMMANDS as readonly string[]).includes(command))
+    throw new XenplanError(
+      'usage',
+      `expected start, stop, status or confirm, got ${command === undefined ? 'nothing' : JSON.stringify(command)}; see network-script --help`,
+    );
+  const words = positional.filter((_, i) => i !== index);
+  const extra = words.find((w) => w !== '' && !w.includes('='));
+  if (extra !== undefined)
+    throw new XenplanError('usage', `${JSON.stringify(extra)} is not a key=value setting`);
+  const options = {
+    dryRun: flags['dry-run'] === true,
+    json: flags.json === true,
+    confirm: confirmSeconds(flags.confirm),
+  };
+  switch (command as Command) {
+    case 'confirm':
+      return runConfirm(ctx, words);
+    case 'status':
+      return status(ctx, words, options.json);
+    case 'stop':
+      return stop(ctx, words, options);
+    default:
+      return start(ctx, words, options);
+  }
+}
+
+interface Options {
+  readonly dryRun: boolean;
+  readonly json: boolean;
+  readonly confirm: number | undefined;
+}
+
+function confirmSeconds(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 3600)
+    throw new XenplanError('usage', `--confirm=${text}: expected whole seconds from 1 to 3600`);
+  return Number(text);
+}
+
+/** The NIC behind the default route; through the bridge (or the netloop veth) when it is on one already. */
+export function defaultRouteUplink(host: HostState): string | undefined {
+  const route =
+    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.family === 'inet' && r.dev) ??
+    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.dev);
+  const dev = route?.dev;
+  if (dev === undefined) return undefined;
+  const link = findLink(host, dev);
+  let bridge: string | undefined;
+  if (link?.kind === 'bridge') bridge = dev;
+  else if (link?.kind === 'veth' && link.peer) bridge = findLink(host, link.peer)?.master;
+  if (bridge === undefined || findLink(host, bridge)?.kind !== 'bridge') return dev;
+  const port = portsOf(host, bridge).find((p) => !/^(vif|tap)/.test(p.name) && p.name !== link?.peer);
+  return port?.name ?? dev;
+}
+
+/** Settings → NetworkDesired, reading config= and ifcfg= through ctx.files. */
+export function readDesired(ctx: Context, words: readonly string[], host: HostState): NetworkDesired {
+  const sources = settingsSources([...words]);
+  let configText: { name: string; text: string } | undefined;
+  if (sources.config !== undefined) {
+    const text = ctx.files.read(sources.config);
+    if (text === undefined)
+      throw new XenplanError(
+        'config',
+        `config=${sources.config}: cannot read it; expected a readable settings file`,
+      );
+    configText = { name: sources.config, text };
+  }
+  let ifcfg: Record<string, string> | undefined;
+  if (sources.ifcfg !== undefined) {
+    const names = ctx.files.list(sources.ifcfg);
+    if (names === undefined)
+      throw new XenplanError(
+        'config',
+        `ifcfg=${sources.ifcfg}: cannot list it; expected a directory of ifcfg-* files`,
+      );
+    ifcfg = {};
+    for (const name of names.filter((n) => n.startsWith('ifcfg-')).sort()) {
+      const text = ctx.files.read(`${sources.ifcfg}/${name}`);
+      if (text !== undefined) ifcfg[name] = text;
+    }
+  }
+  const uplink = defaultRouteUplink(host);
+  return parseNetworkSettings({
+    words: [...words],
+    ...(configText === undefined ? {} : { configText }),
+    ...(ifcfg === undefined ? {} : { ifcfg }),
+    ...(uplink === undefined ? {} : { defaultRouteDev: uplink }),
+  }).desired;
+}
+
+function printPlan(
+  ctx: Context,
+  plan: Plan,
+  json: boolean,
+  title: string,
+  extra: Record<string, unknown> = {},
+): void {
+  if (json) ctx.out(renderJson(plan, extra));
+  else {
+    const disruptive = plan.steps.filter((s) => s.disruptive).length;
+    const preamble =
+      disruptive === 0
+        ? []
+        : [`${disruptive} step(s) interrupt traffic; they are marked (interrupts traffic)`];
+    ctx.out(renderScript(plan, { title, preamble }));
+  }
+}
+
+async function start(ctx: Context, words: readonly string[], options: Options): Promise<number> {
+  const observe = () => observeHost(ctx.runner, ctx.files);
+  let host = await observe();
+  let want = readDesired(ctx, words, host);
+  const title = `network-script start: ${describeWant(want)}`;
+  if (options.dryRun) {
+    printPlan(ctx, planNetwork(want, host), options.json, title, {
+      command: 'start',
+      bridge: want.bridge.name,
+    });
+    return 0;
+  }
+  const release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
+  try {
+    // The host may have changed while we waited for the lock.
+    host = await observe();
+    want = readDesired(ctx, words, host);
+    const { plan, record } = planNetworkStart(want, host);
+    for (const warning of plan.warnings) ctx.err(`network-script: warning: ${warning}\n`);
+    if (plan.steps.length === 0) {
+      ctx.out(`${want.bridge.name}: already as wanted (0 steps); dom0's addresses on ${holderOf(want)}\n`);
+      return 0;
+    }
+    const path = statePath(ctx.env, want.bridge.name);
+    const previous = readRecord(path);
+    const gateway = defaultGateway(host, want.gateway);
+    const answered = gateway !== undefined && (await probeGateway(ctx.runner, gateway, 2));
+    writeRecord(path, mergeRecords(previous, record));
+    const rollBack = async (why: string): Promise<never> => {
+      const undo = planNetworkStop(record, await observe());
+      try {
+        await applySteps(ctx.runner, undo.steps);
+      } catch (thrown) {
+        const error = toXenplanError(thrown);
+        throw new XenplanError('apply', `${why}; rolling back failed too: ${error.message}`, {
+          detail: `state kept in ${path}; network-script stop undoes the rest`,
+        });
+      }
+      if (previous === undefined) removeRecord(path);
+      else writeRecord(path, previous);
+      throw new XenplanError(
+        'verify',
+        `${why}; rolled back (${undo.steps.length} step(s)): the host is as it was before start`,
+      );
+    };
+    try {
+      await applySteps(ctx.runner, plan.steps);
+    } catch (thrown) {
+      const error = toXenplanError(thrown);
+      return await rollBack(error.message);
+    }
+    const left = planNetwork(want, await observe());
+    if (left.steps.length > 0)
+      throw new XenplanError(
+        'verify',
+        `applied ${plan.steps.length} step(s) but the host still differs: ${left.steps.map((s) => s.reason).join('; ')}`,
+        { detail: `state kept in ${path}; network-script stop undoes what start did` },
+      );
+    if (answered && gateway !== undefined) {
+      const deadline = 3 + (want.bridge.stp ? Math.ceil((2 * want.bridge.forwardDelay) / 100) : 0);
+      if (!(await probeGateway(ctx.runner, gateway, deadline)))
+        await rollBack(
+          `the default gateway ${gateway} answered before start and not after it (${deadline} s)`,
+        );
+    }
+    if (options.confirm !== undefined) {
+      ctx.err(
+        `network-script: applied; run "xenplan confirm bridge=${want.bridge.name}" within ${options.confirm} s to keep it\n`,
+      );
+      if (!(await waitForConfirm(ctx.env, want.bridge.name, options.confirm)))
+        await rollBack(`no confirmation within ${options.confirm} s`);
+    }
+    const gw =
+      gateway === undefined
+        ? ''
+        : answered
+          ? `; gateway ${gateway} answers`
+          : `; gateway ${gateway} did not answer before start either`;
+    ctx.out(
+      `${want.bridge.name}: ${plan.steps.length} step(s) applied; dom0's addresses on ${holderOf(want)}${gw}\n`,
+    );
+    return 0;
+  } finally {
+    release();
+  }
+}
+
+async function stop(ctx: Context, words: readonly string[], options: Options): Promise<number> {
+  const observe = () => observeHost(ctx.runner, ctx.files);
+  const bridge = bridgeWord(words);
+  const path = statePath(ctx.env, bridge);
+  const record = readRecord(path);
+  const title = `network-script stop: ${bridge}`;
+  if (record === undefined) {
+    if (options.dryRun) printPlan(ctx, { steps: [], warnings: [], xenstore: [] }, options.json, title);
+    else ctx.out(`${bridge}: start recorded nothing (no ${path}); nothing to undo\n`);
+    return 0;
+  }
+  if (options.dryRun) {
+    printPlan(ctx, planNetworkStop(record, await observe()), options.json, title, {
+      command: 'stop',
+      bridge,
+    });
+    return 0;
+  }
+  const release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
+  try {
+    const current = readRecord(path) ?? record;
+    const plan = planNetworkStop(current, await observe());
+    const result = await applyAndVerify(ctx.runner, plan, async () =>
+      planNetworkStop(current, await observe()),
+    );
+    removeRecord(path);
+    ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
+    return 0;
+  } finally {
+    release();
+  }
+}
+
+export interface NetworkStatus {
+  readonly bridge: {
+    name: string;
+    exists: boolean;
+    up: boolean;
+    stp?: boolean;
+    forwardDelay?: number;
+    mac?: string;
+    ports: { name: string; up: boolean; carrier: boolean }[];
+  };
+  readonly bond?: {
+    name: string;
+    exists: boolean;
+    mode?: string;
+    activeSlave?: string;
+    miimon?: number;
+    slaves: { name: string; inBond: boolean; up: boolean; carrier: boolean }[];
+  };
+  readonly addresses: { dev: string; address: string }[];
+  readonly routes: { dst: string; gateway?: string; dev?: string }[];
+  readonly holder: string;
+  readonly converged: boolean;
+  readonly drift: string[];
+  readonly recorded: boolean;
+}
+
+/** What status shows, from the host and the plan that would converge it. Pure. */
+export function describeStatus(
+  want: NetworkDesired,
+  observed: HostState,
+  plan: Plan,
+  recorded: boolean,
+): NetworkStatus {
+  const host = withRouteFamilies(observed);
+  const bridge = findLink(host, want.bridge.name);
+  const devs = new Set([holderOf(want), ...addressSources(want)]);
+  const bond = want.bond === undefined ? undefined : findLink(host, want.bond.name);
+  return {
+    bridge: {
+      name: want.bridge.name,
+      exists: bridge !== undefined,
+      up: bridge?.up ?? false,
+      ...(bridge?.bridge === undefined
+        ? {}
+        : { stp: bridge.bridge.stp, forwardDelay: bridge.bridge.forwardDelay }),
+      ...(bridge?.mac === undefined ? {} : { mac: bridge.mac }),
+      ports: portsOf(host, want.bridge.name).map((p) => ({ name: p.name, up: p.up, carrier: p.carrier })),
+    },
+    ...(want.bond === undefined
+      ? {}
+      : {
+          bond: {
+            name: want.bond.name,
+            exists: bond !== undefined,
+            ...(bond?.bond === undefined
+              ? {}
+              : {
+                  mode: bond.bond.mode,
+                  miimon: bond.bond.miimon,
+                  ...(bond.bond.activeSlave === undefined ? {} : { activeSlave: bond.bond.activeSlave }),
+                }),
+            slaves: want.bond.slaves.map((name) => {
+              const s = findLink(host, name);
+              return {
+                name,
+                inBond: s?.master === want.bond?.name,
+                up: s?.up ?? false,
+                carrier: s?.carrier ?? false,
+              };
+            }),
+          },
+        }),
+    addresses: host.addresses
+      .filter((a) => devs.has(a.dev) && isMovable(a))
+      .map((a) => ({ dev: a.dev, address: cidrOf(a) })),
+    routes: host.routes
+      .filter((r) => r.dst === 'default' && r.table === undefined)
+      .map((r) => ({
+        dst: r.family === 'inet6' ? '::/0' : 'default',
+        ...(r.gateway === undefined ? {} : { gateway: r.gateway }),
+        ...(r.dev === undefined ? {} : { dev: r.dev }),
+      })),
+    holder: holderOf(want),
+    converged: plan.steps.length === 0,
+    drift: plan.steps.map((s) => s.reason),
+    recorded,
+  };
+}
+
+export function renderStatus(s: NetworkStatus): string {
+  const lines: string[] = [];
+  const b = s.bridge;
+  const onOff = (up: boolean) => (up ? 'up' : 'down');
+  if (!b.exists) lines.push(`bridge ${b.name}: missing`);
+  else
+    lines.push(
+      `bridge ${b.name}: ${onOff(b.up)}, stp ${b.stp ? 'on' : 'off'}, forward delay ${(b.forwardDelay ?? 0) / 100}s, MAC ${b.mac ?? 'unknown'}`,
+    );
+  if (b.ports.length === 0) lines.push('  ports: none');
+  for (const p of b.ports) lines.push(`  port ${p.name}: ${onOff(p.up)}, link ${p.carrier ? 'up' : 'down'}`);
+  if (s.bond !== undefined) {
+    const d = s.bond;
+    lines.push(
+      d.exists
+        ? `bond ${d.name}: mode ${d.mode ?? 'unknown'}, active slave ${d.activeSlave ?? 'none'}, miimon ${d.miimon ?? 0}`
+        : `bond ${d.name}: missing`,
+    );
+    for (const slave of d.slaves)
+      lines.push(
+        `  slave ${slave.name}: ${slave.inBond ? 'in the bond' : 'NOT in the bond'}, ${onOff(slave.up)}, link ${slave.carrier ? 'up' : 'down'}`,
+      );
+  }
+  lines.push(
+    `dom0's addresses (want them on ${s.holder}): ${
+      s.addresses.length === 0 ? 'none' : s.addresses.map((a) => `${a.address} on ${a.dev}`).join(', ')
+    }`,
+  );
+  for (const r of s.routes)
+    lines.push(
+      `default route: ${r.dst}${r.gateway === undefined ? '' : ` via ${r.gateway}`} dev ${r.dev ?? '?'}`,
+    );
+  if (s.converged) lines.push('converged: the host matches the settings (0 steps)');
+  else {
+    lines.push(
+      `drifted: ${s.drift.length} step(s) would change the host (network-script start applies them):`,
+    );
+    for (const d of s.drift) lines.push(`  - ${d}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function status(ctx: Context, words: readonly string[], json: boolean): Promise<number> {
+  const host = await observeHost(ctx.runner, ctx.files);
+  const want = readDesired(ctx, words, host);
+  const plan = planNetwork(want, host);
+  const recorded = readRecord(statePath(ctx.env, want.bridge.name)) !== undefined;
+  const s = describeStatus(want, host, plan, recorded);
+  ctx.out(json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
+  return s.converged ? 0 : 3;
+}
+
+function describeWant(want: NetworkDesired): string {
+  const uplink = want.bond
+    ? `${want.bond.name} (${want.bond.mode}: ${want.bond.slaves.join(', ')})`
+    : want.uplink;
+  const holder =
+    want.dom0.kind === 'netloop' ? `, dom0 on ${want.dom0.veth} (${want.dom0.vif} in the bridge)` : '';
+  return `bridge ${want.bridge.name} with ${uplink}${holder}`;
+}

@@ -1,0 +1,119 @@
+import type { Address, Family, HostState } from '../model/host.ts';
+import type { Step } from '../model/plan.ts';
+import { ip } from './command.ts';
+import { makeStep } from './step.ts';
+
+/** One address start put on dom0's holder: where it came from (undefined: given by address=). */
+export interface MovedAddress {
+  readonly from: string | undefined;
+  readonly to: string;
+  /** `192.0.2.10/24`. */
+  readonly cidr: string;
+  readonly family: Family;
+  readonly broadcast?: string;
+}
+
+export interface AddressPlan {
+  readonly add: Step[];
+  readonly remove: Step[];
+  readonly moved: MovedAddress[];
+  readonly warnings: string[];
+}
+
+export function cidrOf(a: Pick<Address, 'local' | 'prefixlen'>): string {
+  return `${a.local}/${a.prefixlen}`;
+}
+
+/** dom0's own addresses: global (and site) IPv4 and IPv6, not link-local, not loopback. */
+export function isMovable(a: Address): boolean {
+  if (a.scope === 'link' || a.scope === 'host') return false;
+  return !(a.family === 'inet6' && a.local.toLowerCase().startsWith('fe80:'));
+}
+
+function familyOf(cidr: string): Family {
+  return cidr.includes(':') ? 'inet6' : 'inet';
+}
+
+function addStep(target: string, m: MovedAddress): Step {
+  const extra = m.broadcast === undefined ? [] : ['broadcast', m.broadcast];
+  const from = m.from === undefined ? 'given by address=' : `moving from ${m.from}`;
+  return makeStep(
+    `address:${target}:${m.cidr}`,
+    'address',
+    ip.addrAdd(target, m.cidr, extra),
+    `${m.cidr} belongs on ${target} (${from})`,
+  );
+}
+
+/**
+ * Steps that put dom0's addresses on `target`: add them there first, then delete them from the
+ * old holders (secondaries before primaries, since deleting a primary takes its secondaries).
+ * With `explicit` (address=), those addresses are wanted and every address on the old
+ * holders goes. IPv6 addresses on a device the plan takes down are not deleted: the kernel
+ * flushes them itself.
+ */
+export function planAddresses(
+  host: HostState,
+  target: string,
+  sources: readonly string[],
+  options: { explicit?: readonly string[]; downed?: readonly string[] } = {},
+): AddressPlan {
+  const warnings: string[] = [];
+  const onTarget = new Set(host.addresses.filter((a) => a.dev === target).map(cidrOf));
+  const old = host.addresses.filter((a) => sources.includes(a.dev) && a.dev !== target && isMovable(a));
+  const movable = old.filter((a) => {
+    if (a.peer === undefined) return true;
+    warnings.push(`${cidrOf(a)} peer ${a.peer} on ${a.dev} is a point-to-point address; not moved`);
+    return false;
+  });
+  const wanted: MovedAddress[] = [];
+  if (options.explicit !== undefined) {
+    for (const cidr of options.explicit) {
+      const full = cidr.includes('/') ? cidr : `${cidr}/${familyOf(cidr) === 'inet' ? 32 : 128}`;
+      const source = movable.find((a) => cidrOf(a) === full);
+      wanted.push({
+        from: source?.dev,
+        to: target,
+        cidr: full,
+        family: familyOf(full),
+        ...(source?.broadcast === undefined ? {} : { broadcast: source.broadcast }),
+      });
+    }
+  } else {
+    for (const a of movable)
+      if (!wanted.some((w) => w.cidr === cidrOf(a)))
+        wanted.push({
+          from: a.dev,
+          to: target,
+          cidr: cidrOf(a),
+          family: a.family,
+          ...(a.broadcast === undefined ? {} : { broadcast: a.broadcast }),
+        });
+  }
+  const moved = wanted.filter((w) => !onTarget.has(w.cidr));
+  const add = moved.map((m) => addStep(target, m));
+  const remove: Step[] = [];
+  // Addresses deleted without a place on target (address= named others) are recorded too, so stop puts them back.
+  for (const a of movable)
+    if (!moved.some((m) => m.cidr === cidrOf(a)))
+      moved.push({
+        from: a.dev,
+        to: target,
+        cidr: cidrOf(a),
+        family: a.family,
+        ...(a.broadcast === undefined ? {} : { broadcast: a.broadcast }),
+      });
+  for (const a of [...movable].reverse()) {
+    if (a.family === 'inet6' && options.downed?.includes(a.dev)) continue;
+    remove.push(
+      makeStep(
+        `address:${a.dev}:${cidrOf(a)}:del`,
+        'address',
+        ip.addrDel(a.dev, cidrOf(a)),
+        `${cidrOf(a)} leaves ${a.dev}: dom0's addresses live on ${target}`,
+        true,
+      ),
+    );
+  }
+  return { add, remove, moved, warnings };
+}

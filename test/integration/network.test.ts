@@ -1,0 +1,282 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Scripts } from '../support/bundle.ts';
+import { requireCommand, requireNetns } from '../support/env.ts';
+import { cable, Netns } from '../support/netns.ts';
+
+// network-script as xend runs it (the built bundle under its own name), on the host kernel in
+// namespaces: "dom0" with eth0 cabled to "upstream", which holds the gateway 192.0.2.1.
+const can = requireNetns();
+const hasNft = can.ok && requireCommand('nft');
+
+interface Layout {
+  links: { name: string; master?: string; up: boolean }[];
+  addresses: string[];
+  routes: string[];
+}
+
+describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces', () => {
+  let dom0: Netns;
+  let upstream: Netns;
+  const scripts = new Scripts();
+  const runDir = mkdtempSync(join(tmpdir(), 'xenplan-run-'));
+  const env = { XENPLAN_RUN_DIR: runDir };
+  const state = join(runDir, 'network-xenbr0.json');
+  let original: Layout;
+
+  const run = (...args: string[]) => scripts.run('network-script', args, { ns: dom0, env });
+
+  /** What network-script is about: links and their masters, dom0's addresses, routes (no kernel ones). */
+  function layout(): Layout {
+    const links = dom0
+      .json('link', 'show')
+      .map((l) => ({
+        name: String(l.ifname),
+        ...(l.master === undefined ? {} : { master: String(l.master) }),
+        up: (l.flags as string[]).includes('UP'),
+      }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+    const addresses = dom0
+      .json<{ ifname: string; addr_info: { local: string; prefixlen: number; scope: string }[] }[]>(
+        'address',
+        'show',
+      )
+      .flatMap((l) =>
+        l.addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen} ${l.ifname}`),
+      )
+      .sort();
+    const routes = [
+      ...dom0.ip('route', 'show').split('\n'),
+      ...dom0
+        .ip('-6', 'route', 'show')
+        .split('\n')
+        .filter((r) => !r.startsWith('fe80')),
+    ]
+      .map((r) => r.trim())
+      .filter((r) => r !== '' && !r.includes('proto kernel'))
+      .sort();
+    return { links, addresses, routes };
+  }
+
+  beforeAll(() => {
+    dom0 = new Netns('net-dom0');
+    upstream = new Netns('net-up');
+    cable(dom0, 'eth0', upstream, 'up0');
+    upstream.ip('address', 'add', '192.0.2.1/24', 'dev', 'up0');
+    upstream.ip('address', 'add', '2001:db8::1/64', 'dev', 'up0', 'nodad');
+    upstream.ip('link', 'set', 'up0', 'up');
+    dom0.ip('address', 'add', '192.0.2.10/24', 'dev', 'eth0');
+    dom0.ip('address', 'add', '2001:db8::10/64', 'dev', 'eth0', 'nodad');
+    dom0.ip('link', 'set', 'eth0', 'up');
+    dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
+    dom0.ip('route', 'add', '198.51.100.0/24', 'via', '192.0.2.1', 'metric', '50');
+    dom0.ip('-6', 'route', 'add', 'default', 'via', '2001:db8::1');
+    // Let IPv6 duplicate address detection settle, so snapshots compare like with like.
+    const deadline = Date.now() + 5000;
+    while (dom0.ip('-6', 'address', 'show', 'tentative').trim() !== '' && Date.now() < deadline)
+      dom0.exec(['sleep', '0.1']);
+    original = layout();
+  });
+
+  afterAll(() => {
+    for (const ns of [dom0, upstream]) ns?.delete();
+    scripts.remove();
+    rmSync(runDir, { recursive: true, force: true });
+  });
+
+  it('starts from dom0 on eth0 with its routes', () => {
+    expect(original.addresses).toEqual(['192.0.2.10/24 eth0', '2001:db8::10/64 eth0']);
+    expect(original.routes).toEqual([
+      '198.51.100.0/24 via 192.0.2.1 dev eth0 metric 50',
+      'default via 192.0.2.1 dev eth0',
+      'default via 2001:db8::1 dev eth0 metric 1024 pref medium',
+    ]);
+    expect(dom0.ping('192.0.2.1')).toBe(true);
+  });
+
+  it('--dry-run prints the plan apply would run and changes nothing', () => {
+    const before = dom0.snapshot();
+    const dry = run('start', 'netdev=eth0', '--dry-run');
+    expect(dry.stderr).toBe('');
+    expect(dry.status).toBe(0);
+    const mac = String(dom0.link('eth0').address);
+    expect(dry.stdout).toContain(
+      [
+        '# [bridge] xenbr0 does not exist; create it (stp off, forward delay 0s)',
+        'ip link add name xenbr0 type bridge stp_state 0 forward_delay 0',
+        `# [bridge] xenbr0 MAC: want ${mac} (eth0's, pinned so it never changes as vifs come and go), have none yet`,
+        `ip link set dev xenbr0 address ${mac}`,
+        '# [port] eth0: want in xenbr0, have not in a bridge (interrupts traffic)',
+        'ip link set dev eth0 master xenbr0',
+      ].join('\n'),
+    );
+    expect(dry.stdout).toContain('ip route replace default via 192.0.2.1 dev xenbr0\n');
+    expect(dry.stdout).toContain('ip route replace 198.51.100.0/24 via 192.0.2.1 dev xenbr0 metric 50\n');
+    expect(dry.stdout).toContain('ip route replace ::/0 via 2001:db8::1 dev xenbr0 metric 1024\n');
+    expect(dom0.snapshot()).toBe(before);
+    expect(existsSync(state)).toBe(false);
+  });
+
+  it('start moves addresses and routes to xenbr0; traffic flows after', () => {
+    const mac = String(dom0.link('eth0').address);
+    const started = run('start', 'netdev=eth0');
+    expect(started.stderr).toBe('');
+    expect(started.status).toBe(0);
+    expect(started.stdout).toBe(
+      "xenbr0: 11 step(s) applied; dom0's addresses on xenbr0; gateway 192.0.2.1 answers\n",
+    );
+    expect(layout()).toEqual({
+      links: [
+        { name: 'eth0', master: 'xenbr0', up: true },
+        { name: 'lo', up: true },
+        { name: 'xenbr0', up: true },
+      ],
+      addresses: ['192.0.2.10/24 xenbr0', '2001:db8::10/64 xenbr0'],
+      routes: [
+        '198.51.100.0/24 via 192.0.2.1 dev xenbr0 metric 50',
+        'default via 192.0.2.1 dev xenbr0',
+        'default via 2001:db8::1 dev xenbr0 metric 1024 pref medium',
+      ],
+    });
+    expect(dom0.link('xenbr0').address).toBe(mac);
+    expect(dom0.exec(['cat', '/sys/class/net/xenbr0/addr_assign_type']).stdout).toBe('3\n');
+    expect(dom0.ping('192.0.2.1')).toBe(true);
+    const record = JSON.parse(readFileSync(state, 'utf8'));
+    expect(record.created).toEqual(['xenbr0']);
+    expect(record.enslaved).toEqual([{ dev: 'eth0', master: 'xenbr0', up: true }]);
+  });
+
+  it('a second start plans nothing, and a guest vif in the bridge is left alone', () => {
+    cable(dom0, 'vif1.0', upstream, 'guest0');
+    dom0.ip('link', 'set', 'vif1.0', 'master', 'xenbr0', 'up');
+    const dry = run('start', 'netdev=eth0', '--dry-run', '--json');
+    expect(dry.status).toBe(0);
+    expect(JSON.parse(dry.stdout)).toEqual({
+      command: 'start',
+      bridge: 'xenbr0',
+      steps: [],
+      warnings: [],
+      xenstore: [],
+    });
+    const again = run('start', 'netdev=eth0');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe("xenbr0: already as wanted (0 steps); dom0's addresses on xenbr0\n");
+    expect(dom0.link('vif1.0').master).toBe('xenbr0');
+  });
+
+  it('status reports the bridge, its ports and where the addresses live; drift exits 3', () => {
+    const mac = String(dom0.link('xenbr0').address);
+    const human = run('status', 'netdev=eth0');
+    expect(human.stderr).toBe('');
+    expect(human.status).toBe(0);
+    expect(human.stdout).toBe(
+      [
+        `bridge xenbr0: up, stp off, forward delay 0s, MAC ${mac}`,
+        '  port eth0: up, link up',
+        '  port vif1.0: up, link down',
+        "dom0's addresses (want them on xenbr0): 192.0.2.10/24 on xenbr0, 2001:db8::10/64 on xenbr0",
+        'default route: default via 192.0.2.1 dev xenbr0',
+        'default route: ::/0 via 2001:db8::1 dev xenbr0',
+        'converged: the host matches the settings (0 steps)',
+        '',
+      ].join('\n'),
+    );
+    dom0.ip('link', 'set', 'dev', 'xenbr0', 'type', 'bridge', 'forward_delay', '500');
+    const drifted = run('status', 'netdev=eth0', '--json');
+    expect(drifted.status).toBe(3);
+    const json = JSON.parse(drifted.stdout);
+    expect(json.converged).toBe(false);
+    expect(json.drift).toEqual(['xenbr0 options: want forward delay 0s (have 5s)']);
+    expect(json.bridge.ports.map((p: { name: string }) => p.name)).toEqual(['eth0', 'vif1.0']);
+    expect(json.recorded).toBe(true);
+    const fixed = run('start', 'netdev=eth0');
+    expect(fixed.status).toBe(0);
+    expect(fixed.stdout).toContain('xenbr0: 1 step(s) applied');
+    expect(run('status', 'netdev=eth0').status).toBe(0);
+    dom0.ip('link', 'del', 'vif1.0');
+  });
+
+  it('stop puts the addresses and routes back on eth0 and deletes xenbr0; a second stop has nothing to do', () => {
+    const stopped = run('stop');
+    expect(stopped.stderr).toBe('');
+    expect(stopped.status).toBe(0);
+    expect(layout()).toEqual(original);
+    expect(dom0.hasLink('xenbr0')).toBe(false);
+    expect(existsSync(state)).toBe(false);
+    expect(dom0.ping('192.0.2.1')).toBe(true);
+    const again = run('stop');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toBe(`xenbr0: start recorded nothing (no ${state}); nothing to undo\n`);
+  });
+
+  it('rolls back when the gateway answered before start and not after', () => {
+    // The upstream answers exactly one more echo request (start's probe before applying).
+    upstream.exec(['nft', 'add', 'table', 'inet', 'xpt']);
+    upstream.exec(['nft', 'add', 'chain', 'inet', 'xpt', 'in', '{ type filter hook input priority 0; }']);
+    const rule = upstream.exec([
+      'nft',
+      'add',
+      'rule',
+      'inet',
+      'xpt',
+      'in',
+      'icmp',
+      'type',
+      'echo-request',
+      'quota',
+      'over',
+      '100',
+      'bytes',
+      'drop',
+    ]);
+    expect(rule.stderr).toBe('');
+    try {
+      const started = run('start', 'netdev=eth0');
+      expect(started.status).toBe(1);
+      expect(started.stderr).toMatch(
+        /^network-script: the default gateway 192\.0\.2\.1 answered before start and not after it \(3 s\); rolled back \(\d+ step\(s\)\): the host is as it was before start\n$/,
+      );
+      expect(layout()).toEqual(original);
+      expect(existsSync(state)).toBe(false);
+    } finally {
+      upstream.exec(['nft', 'delete', 'table', 'inet', 'xpt']);
+    }
+    expect(dom0.ping('192.0.2.1')).toBe(true);
+  });
+
+  it('--confirm rolls back when nobody confirms, and keeps the change when xenplan confirm answers', async () => {
+    const unconfirmed = run('start', 'netdev=eth0', '--confirm=1');
+    expect(unconfirmed.status).toBe(1);
+    expect(unconfirmed.stderr).toContain('network-script: no confirmation within 1 s; rolled back');
+    expect(layout()).toEqual(original);
+
+    const child = spawn(
+      'ip',
+      ['netns', 'exec', dom0.name, scripts.path('network-script'), 'start', 'netdev=eth0', '--confirm=20'],
+      {
+        env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin', ...env },
+      },
+    );
+    const done = new Promise<number>((resolve) => child.on('close', (code) => resolve(code ?? -1)));
+    let stderr = '';
+    child.stderr.on('data', (chunk) => {
+      stderr += String(chunk);
+    });
+    const pending = join(runDir, 'confirm-xenbr0.pending');
+    const deadline = Date.now() + 15_000;
+    while (!existsSync(pending) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const confirmed = scripts.run('xenplan', ['confirm'], { env });
+    expect(confirmed.stderr).toBe('');
+    expect(confirmed.stdout).toBe('confirmed: network-script start on xenbr0 keeps its changes\n');
+    expect(await done).toBe(0);
+    expect(stderr).toBe(
+      'network-script: applied; run "xenplan confirm bridge=xenbr0" within 20 s to keep it\n',
+    );
+    expect(layout().addresses).toEqual(['192.0.2.10/24 xenbr0', '2001:db8::10/64 xenbr0']);
+    expect(run('stop').status).toBe(0);
+    expect(layout()).toEqual(original);
+  });
+});

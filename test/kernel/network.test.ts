@@ -1,0 +1,204 @@
+/**
+ * network-script's bond paths on a real kernel with bonding (User-mode Linux): one boot runs
+ * start/second start/status/stop for bond=bond0 slaves=eth0,eth1 with failover in between,
+ * then the netloop layout read from the seed ifcfg files. Sections are printed as @@name.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseUmlSections, runInUml, umlAvailable } from '../support/uml.ts';
+
+const availability = umlAvailable();
+if (!availability.ok && !process.env.CI)
+  console.warn(`skipping UML network-script tests: ${availability.reason}`);
+
+const BUNDLE = resolve('dist/xenplan.cjs');
+const SEED = resolve('test/fixtures/ifcfg/seed');
+
+const SCENARIO = `
+section() { echo "@@$1"; }
+run() { "$@"; echo "rc=$?"; }
+ping_up() {
+  i=0
+  while [ $i -lt 10 ]; do
+    if ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1; then echo ok; return 0; fi
+    i=$((i + 1))
+  done
+  echo fail
+}
+set -e
+ip netns add sw
+ip netns add up
+ip -n sw link set lo up
+ip -n up link set lo up
+ip link add eth0 type veth peer name sw-eth0 netns sw
+ip link add eth1 type veth peer name sw-eth1 netns sw
+ip -n sw link add uplink type veth peer name up0 netns up
+ip -n sw link add swbr type bridge
+for p in sw-eth0 sw-eth1 uplink; do ip -n sw link set "$p" master swbr up; done
+ip -n sw link set swbr up
+ip -n up addr add 192.0.2.1/24 dev up0
+ip -n up link set up0 up
+ip addr add 192.0.2.10/24 dev eth0
+ip link set eth0 up
+ip route add default via 192.0.2.1
+ip route add 198.51.100.0/24 via 192.0.2.1 metric 50
+set +e
+
+mkdir -p /tmp/bin
+ln -s "$BUNDLE" /tmp/bin/network-script
+export XENPLAN_RUN_DIR=/tmp/xenplan-run
+NS=/tmp/bin/network-script
+BOND="bond=bond0 slaves=eth0,eth1 bond-mode=active-backup"
+
+section ping-initial; ping_up
+section dry; run $NS start $BOND --dry-run
+section start; run $NS start $BOND
+section mode; cat /sys/class/net/bond0/bonding/mode
+section slaves; cat /sys/class/net/bond0/bonding/slaves
+section bond-master; basename "$(readlink /sys/class/net/bond0/master)"
+section bridge-mac; cat /sys/class/net/xenbr0/address /sys/class/net/eth0/address /sys/class/net/xenbr0/addr_assign_type
+section addr; ip -j addr show
+section routes; ip -j route show
+section ping-start; ping_up
+section active-before; cat /sys/class/net/bond0/bonding/active_slave
+ip -n sw link set sw-eth0 down
+i=0
+while [ $i -lt 50 ] && [ "$(cat /sys/class/net/bond0/bonding/active_slave)" != eth1 ]; do sleep 0.1; i=$((i + 1)); done
+section active-after; cat /sys/class/net/bond0/bonding/active_slave
+section ping-failover; ping_up
+ip -n sw link set sw-eth0 up
+section second; run $NS start $BOND --dry-run --json
+section status; run $NS status $BOND
+section stop; run $NS stop
+section links-after-stop; ip -j link show
+section addr-after-stop; ip -j addr show dev eth0
+section routes-after-stop; ip -j route show
+section ping-stop; ping_up
+
+mkdir -p /tmp/ifcfg
+cp "$SEED"/ifcfg-* /tmp/ifcfg/
+sed -i -e 's/mode=0/mode=active-backup/' -e 's/192\\.168\\.1\\.11/192.0.2.10/' -e 's/192\\.168\\.1\\.1$/192.0.2.1/' /tmp/ifcfg/*
+section ifcfg-start; run $NS start ifcfg=/tmp/ifcfg
+section ifcfg-links; ip -j -d link show
+section ifcfg-addr; ip -j addr show
+section ifcfg-routes; ip -j route show
+section ifcfg-ping; ping_up
+section ifcfg-second; run $NS start ifcfg=/tmp/ifcfg --dry-run --json
+section ifcfg-stop; run $NS stop
+section ifcfg-after-stop; ip -j link show; ip -j addr show dev eth0
+section ifcfg-ping-stop; ping_up
+`;
+
+interface IpLink {
+  ifname: string;
+  master?: string;
+  address?: string;
+  linkinfo?: { info_kind?: string; info_data?: Record<string, unknown> };
+}
+interface IpAddr {
+  ifname: string;
+  addr_info: { local: string; prefixlen: number; scope: string }[];
+}
+interface IpRoute {
+  dst: string;
+  gateway?: string;
+  dev: string;
+  metric?: number;
+  protocol?: string;
+}
+
+const globals = (text: string | undefined) =>
+  (JSON.parse(text ?? '[]') as IpAddr[]).flatMap((l) =>
+    l.addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen} ${l.ifname}`),
+  );
+const routes = (text: string | undefined) =>
+  (JSON.parse(text ?? '[]') as IpRoute[])
+    .filter((r) => r.protocol !== 'kernel')
+    .map(
+      (r) =>
+        `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev}${r.metric ? ` metric ${r.metric}` : ''}`,
+    );
+
+describe.skipIf(!availability.ok && !process.env.CI)('network-script on a kernel with bonding (UML)', () => {
+  it('bonds eth0+eth1 under xenbr0, survives failover, converges, stops cleanly; then the ifcfg netloop layout', async () => {
+    expect(availability.reason).toBeUndefined();
+    const result = await runInUml({
+      script: SCENARIO,
+      env: { BUNDLE, SEED },
+      cwd: process.cwd(),
+      timeoutMs: 150_000,
+    });
+    expect(result.reason, result.output + result.log).toBeUndefined();
+    const s = parseUmlSections(result.output);
+    const out = result.output;
+
+    expect(s.get('ping-initial'), out).toBe('ok');
+    expect(s.get('dry'), out).toContain('ip link add name bond0 type bond mode active-backup miimon 100\n');
+    expect(s.get('dry')).toMatch(
+      /# \[slave\] eth0 must be down to join bond0 \(interrupts traffic\)\nip link set dev eth0 down\n/,
+    );
+    expect(s.get('start'), out).toMatch(
+      /^xenbr0: \d+ step\(s\) applied; dom0's addresses on xenbr0; gateway 192\.0\.2\.1 answers\nrc=0$/,
+    );
+    expect(s.get('mode')).toBe('active-backup 1');
+    expect(s.get('slaves')).toBe('eth0 eth1');
+    expect(s.get('bond-master')).toBe('xenbr0');
+    const [bridgeMac, eth0Mac, assign] = (s.get('bridge-mac') ?? '').split('\n');
+    expect(bridgeMac).toBe(eth0Mac);
+    expect(assign).toBe('3');
+    expect(globals(s.get('addr'))).toEqual(['192.0.2.10/24 xenbr0']);
+    expect(routes(s.get('routes'))).toEqual([
+      'default via 192.0.2.1 dev xenbr0',
+      '198.51.100.0/24 via 192.0.2.1 dev xenbr0 metric 50',
+    ]);
+    expect(s.get('ping-start')).toBe('ok');
+    expect(s.get('active-before')).toBe('eth0');
+    expect(s.get('active-after')).toBe('eth1');
+    expect(s.get('ping-failover')).toBe('ok');
+    expect(s.get('second'), out).toBe(
+      `${JSON.stringify({ command: 'start', bridge: 'xenbr0', steps: [], warnings: [], xenstore: [] }, null, 2)}\nrc=0`,
+    );
+    expect(s.get('status'), out).toContain('bond bond0: mode active-backup, active slave eth');
+    expect(s.get('status')).toContain(
+      '  slave eth0: in the bond, up, link up\n  slave eth1: in the bond, up, link up\n',
+    );
+    expect(s.get('status')).toContain('converged: the host matches the settings (0 steps)\nrc=0');
+    expect(s.get('stop'), out).toMatch(/^xenbr0: \d+ step\(s\) undone; what start created is gone\nrc=0$/);
+    const names = (JSON.parse(s.get('links-after-stop') ?? '[]') as IpLink[]).map((l) => l.ifname);
+    expect(names).not.toContain('bond0');
+    expect(names).not.toContain('xenbr0');
+    expect(globals(s.get('addr-after-stop'))).toEqual(['192.0.2.10/24 eth0']);
+    expect(routes(s.get('routes-after-stop'))).toEqual([
+      'default via 192.0.2.1 dev eth0',
+      '198.51.100.0/24 via 192.0.2.1 dev eth0 metric 50',
+    ]);
+    expect(s.get('ping-stop')).toBe('ok');
+
+    // The seed's netloop layout: bond0 (made active-backup) in xenbr0 with vif0.0; dom0 on veth0.
+    expect(readFileSync(`${SEED}/ifcfg-veth0`, 'utf8')).toContain('IPADDR=192.168.1.11');
+    expect(s.get('ifcfg-start'), out).toMatch(
+      /^xenbr0: \d+ step\(s\) applied; dom0's addresses on veth0; gateway 192\.0\.2\.1 answers\nrc=0$/,
+    );
+    const links = JSON.parse(s.get('ifcfg-links') ?? '[]') as IpLink[];
+    const byName = new Map(links.map((l) => [l.ifname, l]));
+    expect(byName.get('bond0')?.master).toBe('xenbr0');
+    expect(byName.get('bond0')?.linkinfo?.info_data?.mode).toBe('active-backup');
+    expect(byName.get('vif0.0')?.master).toBe('xenbr0');
+    expect(byName.get('veth0')?.address).toBe('00:16:3e:00:01:00');
+    expect(byName.get('xenbr0')?.linkinfo?.info_data).toMatchObject({
+      stp_state: 0,
+      forward_delay: 900,
+      hello_time: 200,
+      max_age: 1200,
+    });
+    expect(globals(s.get('ifcfg-addr'))).toEqual(['192.0.2.10/24 veth0']);
+    expect(routes(s.get('ifcfg-routes'))).toContain('default via 192.0.2.1 dev veth0');
+    expect(s.get('ifcfg-ping')).toBe('ok');
+    expect(s.get('ifcfg-second'), out).toContain('"steps": []');
+    expect(s.get('ifcfg-stop'), out).toMatch(/rc=0$/);
+    expect(s.get('ifcfg-after-stop')).not.toContain('"bond0"');
+    expect(s.get('ifcfg-after-stop')).not.toContain('"veth0"');
+    expect(s.get('ifcfg-ping-stop')).toBe('ok');
+  }, 160_000);
+});
