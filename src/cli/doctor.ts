@@ -1,0 +1,178 @@
+import { type DeclaredFacts, parseNetworkSettings, settingsSources } from '../config/network.ts';
+import type { DoctorInput } from '../doctor/input.ts';
+import { renderFindings } from '../doctor/report.ts';
+import { reviewNetwork } from '../doctor/review.ts';
+import { RULES } from '../doctor/rules.ts';
+import { XenplanError } from '../model/error.ts';
+import type { Finding } from '../model/finding.ts';
+import type { HostState } from '../model/host.ts';
+import type { NetworkDesired } from '../model/network.ts';
+import { observeDoctorFacts } from '../observe/doctor.ts';
+import { observeHost } from '../observe/host.ts';
+import type { Context } from './context.ts';
+import { parseFlags } from './flags.ts';
+import { defaultRouteUplink } from './network.ts';
+
+/** Rules listed for --help: id, name and severity on one line, the summary under it. */
+function renderRuleList(): string {
+  return RULES.map((r) => `  ${r.id.padEnd(8)} ${r.name} (${r.severity})\n           ${r.summary}`).join(
+    '\n',
+  );
+}
+
+export const DOCTOR_HELP = `Usage: xenplan doctor [key=value ...] [--config-only] [--json]
+
+Reviews a bridged (and bonded) Xen network setup the way an expert would: the bond mode
+against how the bond is used, link monitoring, bond options, bridge STP and MAC, where
+dom0's addresses live, ARP, bridge netfilter against the firewall, and MTUs. It changes
+nothing.
+
+What is reviewed:
+  settings   the same key=value words network-script takes, including config=FILE (a
+             settings file) and ifcfg=DIR (every ifcfg-* file in DIR, Red Hat style).
+             Without netdev= or bond=, the uplink is the live default route's device.
+  live host  unless --config-only: links, bond modes and options, /proc/net/bonding/*,
+             NOARP flags, bridge STP and timers, bridge-nf sysctls and whether
+             br_netfilter exists, "iptables -S FORWARD", kernel log lines about frames
+             that came back with the host's own MAC (dmesg), MTUs and addresses.
+             A missing iptables or an unreadable kernel log leaves that part out.
+  With no settings at all, only the live host is reviewed. Where both speak about the
+  same object, the live host wins.
+
+Options:
+  --config-only  review the settings only; do not look at the host (needs settings,
+                 and netdev= or bond= when no default route can be observed)
+  --json         print {"findings":[{"id","severity","message","fix","source","objects":[...]}]}
+  -h, --help     this help
+
+Reading a report:
+  Findings are grouped as Errors, Warnings and Info. Each names the rule id, then what is
+  wrong and which devices are involved; "fix:" is what to change (a network-script key or
+  a command), "source:" is where the rule comes from (kernel documentation and source,
+  Xen's scripts). Errors break guest traffic or failover; warnings are risky or
+  surprising; info is advice. The last line counts them. Declare facts doctor cannot see
+  with topology keys (switches=separate, lacp=mlag) to sharpen the review.
+
+Rules:
+${renderRuleList()}
+
+Exit codes:
+  0   no errors (warnings and info may have been printed)
+  1   at least one finding is an error
+  2   usage: unknown option, or --config-only without settings
+  4   configuration: a setting or value is invalid, or config=/ifcfg= cannot be read
+  5   environment: the host could not be observed (ip failed)
+  70  internal error (a bug: please report it)
+`;
+
+export async function runDoctor(ctx: Context, args: readonly string[]): Promise<number> {
+  const flags = parseFlags(args, { boolean: ['json', 'config-only', 'help'] }, 'xenplan doctor');
+  if (flags.help) {
+    ctx.out(DOCTOR_HELP);
+    return 0;
+  }
+  const words = flags._.filter((w) => w !== '');
+  const stray = words.find((w) => !w.includes('='));
+  if (stray !== undefined)
+    throw new XenplanError(
+      'usage',
+      `doctor: ${JSON.stringify(stray)} is not a key=value setting; see xenplan doctor --help`,
+    );
+  const configOnly = flags['config-only'] === true;
+  if (configOnly && words.length === 0)
+    throw new XenplanError(
+      'usage',
+      'doctor --config-only needs settings to review (key=value words, config=FILE or ifcfg=DIR)',
+    );
+
+  const findings = await reviewFromCli(ctx, words, configOnly);
+  ctx.out(flags.json ? renderFindingsJson(findings) : renderFindings(findings));
+  return findings.some((f) => f.severity === 'error') ? 1 : 0;
+}
+
+/** Reads the settings (if any), observes the host (unless configOnly) and runs every rule. */
+export async function reviewFromCli(
+  ctx: Context,
+  words: readonly string[],
+  configOnly: boolean,
+): Promise<Finding[]> {
+  const host = configOnly ? undefined : await observeHost(ctx.runner, ctx.files);
+  const settings = words.length > 0 ? readSettings(ctx, words, host) : undefined;
+  return reviewNetwork(await gatherDoctorInput(ctx, { ...settings, host }));
+}
+
+/**
+ * DoctorInput from what a command already has: the parsed settings (desired and declared
+ * facts) and the observed host; with a host, the other live facts are gathered too
+ * (/proc/net/bonding, iptables, br_netfilter, kernel log). network-script start can call this
+ * with its own desired and host, then reviewNetwork and renderFindings.
+ */
+export async function gatherDoctorInput(
+  ctx: Pick<Context, 'runner' | 'files'>,
+  parts: { desired?: NetworkDesired; declared?: DeclaredFacts; host?: HostState | undefined },
+): Promise<DoctorInput> {
+  const { desired, declared, host } = parts;
+  return {
+    ...(desired === undefined ? {} : { desired }),
+    ...(declared?.noarp === undefined ? {} : { noarp: declared.noarp }),
+    ...(declared?.sysctls === undefined ? {} : { sysctlsDeclared: declared.sysctls }),
+    ...(host === undefined
+      ? {}
+      : { observed: host, ...(await observeDoctorFacts(ctx.runner, ctx.files, host)) }),
+  };
+}
+
+/** The settings words → desired and declared facts, reading config= and ifcfg= through ctx.files. */
+export function readSettings(
+  ctx: Pick<Context, 'files'>,
+  words: readonly string[],
+  host: HostState | undefined,
+): { desired: NetworkDesired; declared: DeclaredFacts } {
+  const sources = settingsSources([...words]);
+  let configText: { name: string; text: string } | undefined;
+  if (sources.config !== undefined) {
+    const text = ctx.files.read(sources.config);
+    if (text === undefined)
+      throw new XenplanError(
+        'config',
+        `config=${sources.config}: cannot read it; expected a readable settings file`,
+      );
+    configText = { name: sources.config, text };
+  }
+  let ifcfg: Record<string, string> | undefined;
+  if (sources.ifcfg !== undefined) {
+    const names = ctx.files.list(sources.ifcfg);
+    if (names === undefined)
+      throw new XenplanError(
+        'config',
+        `ifcfg=${sources.ifcfg}: cannot list it; expected a directory of ifcfg-* files`,
+      );
+    ifcfg = {};
+    for (const name of names.filter((n) => n.startsWith('ifcfg-')).sort()) {
+      const text = ctx.files.read(`${sources.ifcfg}/${name}`);
+      if (text !== undefined) ifcfg[name] = text;
+    }
+  }
+  const uplink = host === undefined ? undefined : defaultRouteUplink(host);
+  return parseNetworkSettings({
+    words: [...words],
+    ...(configText === undefined ? {} : { configText }),
+    ...(ifcfg === undefined ? {} : { ifcfg }),
+    ...(uplink === undefined ? {} : { defaultRouteDev: uplink }),
+  });
+}
+
+/** `{"findings":[…]}`, one finding per line, keys in a fixed order. */
+export function renderFindingsJson(findings: readonly Finding[]): string {
+  const items = findings.map((f) =>
+    JSON.stringify({
+      id: f.id,
+      severity: f.severity,
+      message: f.message,
+      fix: f.fix,
+      source: f.source,
+      objects: [...f.objects],
+    }),
+  );
+  return items.length === 0 ? '{"findings":[]}\n' : `{"findings":[\n${items.join(',\n')}\n]}\n`;
+}

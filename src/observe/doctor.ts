@@ -1,0 +1,143 @@
+import type { DoctorInput } from '../doctor/input.ts';
+import type { HostState } from '../model/host.ts';
+import type { FileReader, Runner } from '../model/ports.ts';
+
+/**
+ * The live facts `xenplan doctor` reviews beyond HostState: /proc/net/bonding, the FORWARD
+ * chain, whether bridge netfilter exists, and kernel log lines about looped frames. Every
+ * source is optional: a missing tool or an unreadable file leaves its part out, it never
+ * fails the review.
+ */
+export type LiveDoctorFacts = Pick<DoctorInput, 'bondProc' | 'firewall' | 'brNetfilterLoaded' | 'kernelLog'>;
+
+export type FirewallFacts = NonNullable<DoctorInput['firewall']>;
+
+const BONDING_DIR = '/proc/net/bonding';
+
+/** Gathers the live facts for doctor; `host` is the already observed HostState (its links filter the kernel log). */
+export async function observeDoctorFacts(
+  runner: Runner,
+  files: FileReader,
+  host: HostState,
+): Promise<LiveDoctorFacts> {
+  const facts: {
+    bondProc?: Record<string, string>;
+    firewall?: FirewallFacts;
+    brNetfilterLoaded: boolean;
+    kernelLog?: string[];
+  } = { brNetfilterLoaded: isBrNetfilterLoaded(files) };
+
+  const bondProc = readBondProc(files);
+  if (bondProc !== undefined) facts.bondProc = bondProc;
+
+  const iptables = await runner.run(['iptables', '-w', '-S', 'FORWARD']);
+  if (iptables.exitCode === 0) facts.firewall = parseIptablesForward(iptables.stdout);
+
+  const dmesg = await runner.run(['dmesg']);
+  if (dmesg.exitCode === 0)
+    facts.kernelLog = parseKernelLog(dmesg.stdout, new Set(host.links.map((l) => l.name)));
+
+  return facts;
+}
+
+/** Contents of every /proc/net/bonding/<bond> (per network namespace), or undefined when there is none. */
+export function readBondProc(files: FileReader): Record<string, string> | undefined {
+  const names = files.list(BONDING_DIR);
+  if (names === undefined || names.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const name of [...names].sort()) {
+    const text = files.read(`${BONDING_DIR}/${name}`);
+    if (text !== undefined) out[name] = text;
+  }
+  return Object.keys(out).length === 0 ? undefined : out;
+}
+
+/**
+ * Whether bridge netfilter exists: br_netfilter loaded as a module (/sys/module/br_netfilter),
+ * or built in (CONFIG_BRIDGE_NETFILTER=y has no /sys/module entry, but its sysctls exist).
+ */
+export function isBrNetfilterLoaded(files: FileReader): boolean {
+  return (
+    files.exists('/sys/module/br_netfilter') || files.exists('/proc/sys/net/bridge/bridge-nf-call-iptables')
+  );
+}
+
+/** Options that only name interfaces (physdev's, -i, -o): a rule with nothing else matches all bridged traffic of them. */
+const PORT_ONLY = new Set([
+  '-i',
+  '--in-interface',
+  '-o',
+  '--out-interface',
+  '--physdev-in',
+  '--physdev-out',
+  '--physdev-is-bridged',
+  '--physdev-is-in',
+  '--physdev-is-out',
+]);
+
+/**
+ * Reads `iptables -S FORWARD`: the chain policy, the rules that use `-m physdev` (as printed),
+ * and whether some rule accepts bridged traffic: a physdev ACCEPT (Xen's per-vif antispoof
+ * ACCEPTs included; not `! --physdev-is-bridged`), or an ACCEPT that matches on nothing but
+ * interfaces. Jumps to other chains are not followed.
+ */
+export function parseIptablesForward(text: string): FirewallFacts {
+  let forwardPolicy: string | undefined;
+  const physdevRules: string[] = [];
+  let acceptsBridged = false;
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const words = line.split(/\s+/);
+    if (words[0] === '-P' && words[1] === 'FORWARD' && words[2] !== undefined) {
+      forwardPolicy = words[2];
+      continue;
+    }
+    if (words[0] !== '-A' || words[1] !== 'FORWARD') continue;
+    const physdev = hasPair(words, '-m', 'physdev');
+    if (physdev) physdevRules.push(line);
+    if (!hasPair(words, '-j', 'ACCEPT')) continue;
+    const skipsBridged = words.some((w, i) => w === '!' && words[i + 1] === '--physdev-is-bridged');
+    if ((physdev && !skipsBridged) || matchesOnlyInterfaces(words.slice(2))) acceptsBridged = true;
+  }
+  return { ...(forwardPolicy === undefined ? {} : { forwardPolicy }), physdevRules, acceptsBridged };
+}
+
+function hasPair(words: readonly string[], option: string, value: string): boolean {
+  return words.some((w, i) => w === option && words[i + 1] === value);
+}
+
+/** The rule's words (after `-A FORWARD`) hold only interface matches and `-j ACCEPT`. */
+function matchesOnlyInterfaces(words: readonly string[]): boolean {
+  for (let i = 0; i < words.length; i++) {
+    const word = words[i] ?? '';
+    if (word === '-j') {
+      i += 1;
+    } else if (word === '-m' && words[i + 1] === 'physdev') {
+      i += 1;
+    } else if (PORT_ONLY.has(word)) {
+      if (!word.startsWith('--physdev-is')) i += 1;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+const OWN_ADDRESS = /received packet on (\S+?):? with own address as source address/;
+
+/**
+ * The kernel log lines saying a frame came back with the host's own source MAC, without the
+ * `[ seconds]` prefix, each once. The kernel log is the machine's, not the namespace's: with
+ * `devices` given, only lines about those devices are kept.
+ */
+export function parseKernelLog(text: string, devices?: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (const raw of text.split('\n')) {
+    const match = OWN_ADDRESS.exec(raw);
+    if (match === null) continue;
+    if (devices !== undefined && !devices.has(match[1] ?? '')) continue;
+    const line = raw.replace(/^\[\s*[0-9.]+\]\s*/, '').trim();
+    if (!out.includes(line)) out.push(line);
+  }
+  return out;
+}
