@@ -12,7 +12,8 @@ export type Phase =
   | 'route'
   | 'sysctl'
   | 'vif'
-  | 'firewall';
+  | 'firewall'
+  | 'install';
 
 export interface Step {
   /** Stable key, e.g. `link:vif5.0:master`: unique within a plan, the same from run to run. */

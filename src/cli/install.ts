@@ -1,0 +1,231 @@
+import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { applyAndVerify } from '../apply/converge.ts';
+import { renderJson, renderScript } from '../apply/render.ts';
+import { XenplanError } from '../model/error.ts';
+import type { Plan } from '../model/plan.ts';
+import { observeInstalled, sha256Of } from '../observe/install.ts';
+import {
+  type InstallRequest,
+  installPaths,
+  MANIFEST_PATH,
+  planInstall,
+  planUninstall,
+  renderInstallNotes,
+  SAVED_SUFFIX,
+  type UninstallRequest,
+} from '../plan/install.ts';
+import {
+  checkScriptsDir,
+  DEFAULT_SCRIPTS_DIR,
+  NETWORK_SCRIPT_NAME,
+  renderUdevRules,
+  UDEV_RULES_PATH,
+  VIF_SCRIPT_NAME,
+} from '../xen/udev-rules.ts';
+import type { Context } from './context.ts';
+import { EXIT_HELP } from './exit.ts';
+import { parseFlags } from './flags.ts';
+
+const col = (path: string): string => path.padEnd(37);
+
+export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--udev] [--force] [--dry-run] [--json]
+
+Put this xenplan (the single bundled file now running) where Xen calls its scripts:
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${VIF_SCRIPT_NAME}`)}a copy of the bundle, mode 0755; runs as vif-script
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${NETWORK_SCRIPT_NAME}`)}a symlink to ${VIF_SCRIPT_NAME}; runs as network-script
+The bundle picks its role from the name it runs by: names starting with "vif" act as
+vif-script, names starting with "network" as network-script. With --udev, also
+  ${col(UDEV_RULES_PATH)}udev rules for xend-era hosts (Xen 3.x-4.4), see below
+and in every case
+  ${col(MANIFEST_PATH)}the record of what was installed, for xenplan uninstall
+
+Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or /etc/xen/xl.conf (xl),
+and a per-guest vif example, naming the installed files.
+
+Install is idempotent: a second run with the same bundle plans nothing; a run with a newer
+bundle replaces the copy. It never overwrites a file it did not install (it stops and names
+it) unless --force, which moves that file to NAME${SAVED_SUFFIX}; uninstall puts it back.
+
+The udev rules are needed only with xend (Xen 3.x-4.4), when Xen's own xen-backend.rules does
+not already run the vif script xend names; never with xl on Xen 4.6 or later; harmless with xl
+on 4.2-4.5 (vif-xenplan ignores udev events when libxl/disable_udev is set). Xen's own cleanup
+rule (xen-hotplug-cleanup on "remove") must stay. The rules file's header says more.
+
+Options:
+  --prefix DIR       install under DIR (like DESTDIR): DIR${DEFAULT_SCRIPTS_DIR}, DIR/etc/udev/rules.d,
+                     DIR/var/lib/xenplan. DIR must exist. Paths written into the udev rules and
+                     the printed lines stay the running host's paths (without DIR).
+  --scripts-dir DIR  the Xen scripts directory on the running host (default ${DEFAULT_SCRIPTS_DIR});
+                     the files go to PREFIX/DIR and the udev rules run DIR/${VIF_SCRIPT_NAME}.
+                     Outside the default, the printed lines use absolute paths.
+  --udev             also install the udev rules (xend-era hosts only)
+  --force            replace files that are not xenplan's (moved aside, restored by uninstall)
+                     or that changed since install
+  --dry-run          print the plan as a shell script and change nothing
+  --json             with --dry-run, print the plan as JSON
+  -h, --help         this help
+
+Environment:
+  XENPLAN_BUNDLE     the file to install instead of the running bundle (tests, packaging)
+
+${EXIT_HELP}
+`;
+
+export const UNINSTALL_HELP = `Usage: xenplan uninstall [--prefix DIR] [--force] [--dry-run] [--json]
+
+Remove exactly what xenplan install put on this host, as recorded in
+${MANIFEST_PATH} (under --prefix DIR when given): the ${VIF_SCRIPT_NAME} copy, the
+${NETWORK_SCRIPT_NAME} link, the udev rules if installed, the manifest itself, and the
+directories install made if they are now empty. A file install moved aside with --force
+(NAME${SAVED_SUFFIX}) is moved back. A file that changed since install is kept, with a
+warning, unless --force. Nothing that is not in the manifest is touched; without a manifest
+there is nothing to do.
+
+Remove the xend-config.sxp / xl.conf lines that name ${VIF_SCRIPT_NAME} and
+${NETWORK_SCRIPT_NAME} first, or Xen will fail to run them.
+
+Options:
+  --prefix DIR  the DIR given to xenplan install --prefix
+  --force       also remove files that changed since install
+  --dry-run     print the plan as a shell script and change nothing
+  --json        with --dry-run, print the plan as JSON
+  -h, --help    this help
+
+${EXIT_HELP}
+`;
+
+function prefixOf(ctx: Context, value: unknown): string {
+  if (value === undefined) return '';
+  if (typeof value !== 'string' || value === '')
+    throw new XenplanError('usage', `--prefix needs a directory, got ${JSON.stringify(value)}`);
+  const dir = resolve(value);
+  if (ctx.files.list(dir) === undefined)
+    throw new XenplanError('usage', `--prefix ${JSON.stringify(value)}: ${dir} is not an existing directory`);
+  return dir === '/' ? '' : dir.replace(/\/+$/, '');
+}
+
+function scriptsDirOf(value: unknown): string {
+  if (value === undefined) return DEFAULT_SCRIPTS_DIR;
+  if (typeof value !== 'string') throw new XenplanError('usage', '--scripts-dir needs a directory');
+  const dir = value.length > 1 ? value.replace(/\/+$/, '') : value;
+  const problem = checkScriptsDir(dir);
+  if (problem) throw new XenplanError('usage', `--scripts-dir: ${problem}`);
+  return dir;
+}
+
+/** The running bundle's real path: XENPLAN_BUNDLE, else the script node runs, through symlinks. */
+function bundlePathOf(ctx: Context): string {
+  const given = ctx.env.XENPLAN_BUNDLE ?? process.argv[1];
+  if (given === undefined || given === '')
+    throw new XenplanError(
+      'environment',
+      'cannot tell which file is running; set XENPLAN_BUNDLE to the bundle',
+    );
+  let path: string;
+  try {
+    path = realpathSync(given);
+  } catch (error) {
+    throw new XenplanError('environment', `bundle ${given}: ${(error as Error).message}`);
+  }
+  return path;
+}
+
+function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRequest {
+  const prefix = prefixOf(ctx, flags.prefix);
+  const scriptsDir = scriptsDirOf(flags['scripts-dir']);
+  const bundlePath = bundlePathOf(ctx);
+  const bundle = ctx.files.read(bundlePath);
+  if (bundle === undefined || !bundle.startsWith('#!/usr/bin/env node'))
+    throw new XenplanError(
+      'environment',
+      `${bundlePath} is not the built xenplan bundle (expected a file starting with #!/usr/bin/env node); build it with npm run build, or set XENPLAN_BUNDLE`,
+    );
+  const udevRules = renderUdevRules(scriptsDir);
+  return {
+    prefix,
+    scriptsDir,
+    udev: flags.udev === true,
+    force: flags.force === true,
+    bundlePath,
+    bundleSha256: sha256Of(bundle),
+    udevRules,
+    udevRulesSha256: sha256Of(udevRules),
+  };
+}
+
+function printPlan(ctx: Context, plan: Plan, json: boolean, title: string): void {
+  ctx.out(json ? renderJson(plan) : renderScript(plan, { title }));
+}
+
+function printWarnings(ctx: Context, plan: Plan): void {
+  for (const warning of plan.warnings) ctx.out(`warning: ${warning}\n`);
+}
+
+export async function runInstall(ctx: Context, args: readonly string[]): Promise<number> {
+  const flags = parseFlags(
+    args,
+    { string: ['prefix', 'scripts-dir'], boolean: ['udev', 'force', 'dry-run', 'json', 'help'] },
+    'xenplan install',
+  );
+  if (flags.help) {
+    ctx.out(INSTALL_HELP);
+    return 0;
+  }
+  if (flags._.length > 0)
+    throw new XenplanError(
+      'usage',
+      `install takes no arguments, got ${JSON.stringify(flags._)}; see xenplan install --help`,
+    );
+  const req = installRequest(ctx, flags);
+  const replan = () => planInstall(req, observeInstalled(ctx.files, req.prefix, installPaths(req))).plan;
+  const plan = replan();
+  const where = req.prefix === '' ? '' : ` under ${req.prefix}`;
+  if (flags['dry-run']) {
+    printPlan(ctx, plan, flags.json === true, `xenplan install${where}: ${req.bundlePath}`);
+    return 0;
+  }
+  const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  printWarnings(ctx, plan);
+  ctx.out(
+    result.done.length === 0
+      ? `xenplan is already installed${where}: nothing to do (0 steps)\n\n`
+      : `installed${where}: ${result.done.length} step(s) applied\n\n`,
+  );
+  ctx.out(renderInstallNotes(req.scriptsDir));
+  if (req.udev) ctx.out(`\nudev rules: ${UDEV_RULES_PATH} (read its header: xend-era hosts only)\n`);
+  return 0;
+}
+
+export async function runUninstall(ctx: Context, args: readonly string[]): Promise<number> {
+  const flags = parseFlags(
+    args,
+    { string: ['prefix'], boolean: ['force', 'dry-run', 'json', 'help'] },
+    'xenplan uninstall',
+  );
+  if (flags.help) {
+    ctx.out(UNINSTALL_HELP);
+    return 0;
+  }
+  if (flags._.length > 0)
+    throw new XenplanError(
+      'usage',
+      `uninstall takes no arguments, got ${JSON.stringify(flags._)}; see xenplan uninstall --help`,
+    );
+  const req: UninstallRequest = { prefix: prefixOf(ctx, flags.prefix), force: flags.force === true };
+  const replan = () => planUninstall(req, observeInstalled(ctx.files, req.prefix, []));
+  const plan = replan();
+  const where = req.prefix === '' ? '' : ` under ${req.prefix}`;
+  if (flags['dry-run']) {
+    printPlan(ctx, plan, flags.json === true, `xenplan uninstall${where}`);
+    return 0;
+  }
+  const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  printWarnings(ctx, plan);
+  ctx.out(
+    result.done.length === 0
+      ? `nothing to uninstall${where} (0 steps)\n`
+      : `uninstalled${where}: ${result.done.length} step(s) applied\n`,
+  );
+  return 0;
+}

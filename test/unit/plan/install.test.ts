@@ -1,0 +1,425 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { XenplanError } from '../../../src/model/error.ts';
+import {
+  type InstalledState,
+  type InstallRequest,
+  installPaths,
+  MANIFEST_PATH,
+  type Manifest,
+  type PathState,
+  parseManifest,
+  planInstall,
+  planUninstall,
+  renderInstallNotes,
+  renderManifest,
+} from '../../../src/plan/install.ts';
+import { renderUdevRules } from '../../../src/xen/udev-rules.ts';
+
+const A = 'a'.repeat(64);
+const B = 'b'.repeat(64);
+const R = 'c'.repeat(64);
+const F = 'f'.repeat(64);
+const P = '/tmp/p';
+
+const req = (extra: Partial<InstallRequest> = {}): InstallRequest => ({
+  prefix: P,
+  scriptsDir: '/etc/xen/scripts',
+  udev: false,
+  force: false,
+  bundlePath: '/opt/xenplan.cjs',
+  bundleSha256: A,
+  udevRules: 'RULES\n',
+  udevRulesSha256: R,
+  ...extra,
+});
+
+const dir = (...entries: string[]): PathState => ({ kind: 'dir', entries });
+const file = (sha256: string): PathState => ({ kind: 'file', sha256 });
+const link = (target: string): PathState => ({ kind: 'link', target });
+
+function state(paths: Record<string, PathState>, manifest?: Manifest): InstalledState {
+  return {
+    manifestText: manifest === undefined ? undefined : renderManifest(manifest),
+    manifest,
+    paths: new Map(Object.entries(paths)),
+  };
+}
+
+/** A host that has /etc/xen/scripts (with Xen's own script), /var/lib, nothing of ours. */
+const bare = {
+  '/etc': dir('xen'),
+  '/etc/xen': dir('scripts'),
+  '/etc/xen/scripts': dir('vif-bridge'),
+  '/var': dir('lib'),
+  '/var/lib': dir(),
+};
+
+const installed: Manifest = {
+  entries: [
+    { kind: 'link', path: '/etc/xen/scripts/network-xenplan', target: 'vif-xenplan' },
+    { kind: 'file', path: '/etc/xen/scripts/vif-xenplan', sha256: A },
+    { kind: 'dir', path: '/var/lib/xenplan' },
+  ],
+};
+
+const afterInstall = {
+  ...bare,
+  '/etc/xen/scripts': dir('network-xenplan', 'vif-bridge', 'vif-xenplan'),
+  '/etc/xen/scripts/vif-xenplan': file(A),
+  '/etc/xen/scripts/network-xenplan': link('vif-xenplan'),
+  '/var/lib': dir('xenplan'),
+  '/var/lib/xenplan': dir('installed'),
+  [MANIFEST_PATH]: file(F),
+};
+
+const write = (content: string, dst: string) => [
+  'sh',
+  '-c',
+  'printf "%s" "$1" >"$2" && chmod 0644 "$2"',
+  'sh',
+  content,
+  dst,
+];
+
+describe('planInstall', () => {
+  it('plans mkdir, manifest, copy and link on a fresh host, in that order', () => {
+    const { plan, manifest } = planInstall(req(), state(bare));
+    expect(manifest).toEqual(installed);
+    expect(plan.warnings).toEqual([]);
+    expect(plan.steps).toEqual([
+      {
+        id: 'install:mkdir:/var/lib/xenplan',
+        phase: 'install',
+        argv: ['mkdir', '-p', '/tmp/p/var/lib/xenplan'],
+        reason: 'make /var/lib/xenplan (missing)',
+        disruptive: false,
+      },
+      {
+        id: 'install:manifest',
+        phase: 'install',
+        argv: write(renderManifest(installed), '/tmp/p/var/lib/xenplan/installed'),
+        reason: 'record what install puts here in /var/lib/xenplan/installed',
+        disruptive: false,
+      },
+      {
+        id: 'install:file:/etc/xen/scripts/vif-xenplan',
+        phase: 'install',
+        argv: ['install', '-m', '0755', '/opt/xenplan.cjs', '/tmp/p/etc/xen/scripts/vif-xenplan'],
+        reason: '/etc/xen/scripts/vif-xenplan is missing: file',
+        disruptive: false,
+      },
+      {
+        id: 'install:link:/etc/xen/scripts/network-xenplan',
+        phase: 'install',
+        argv: ['ln', '-sf', 'vif-xenplan', '/tmp/p/etc/xen/scripts/network-xenplan'],
+        reason: '/etc/xen/scripts/network-xenplan is missing: symlink to vif-xenplan',
+        disruptive: false,
+      },
+    ]);
+  });
+
+  it('records every directory level it makes and writes the udev rules with --udev', () => {
+    const { plan, manifest } = planInstall(req({ udev: true, prefix: '' }), state({}));
+    expect(plan.steps.map((s) => s.argv.join(' ').split('\n')[0])).toEqual([
+      'mkdir -p /etc/udev/rules.d',
+      'mkdir -p /etc/xen/scripts',
+      'mkdir -p /var/lib/xenplan',
+      'sh -c printf "%s" "$1" >"$2" && chmod 0644 "$2" sh {',
+      'install -m 0755 /opt/xenplan.cjs /etc/xen/scripts/vif-xenplan',
+      'ln -sf vif-xenplan /etc/xen/scripts/network-xenplan',
+      'sh -c printf "%s" "$1" >"$2" && chmod 0644 "$2" sh RULES',
+    ]);
+    expect(plan.steps[6]!.argv).toEqual(write('RULES\n', '/etc/udev/rules.d/95-xenplan.rules'));
+    expect(manifest.entries.filter((e) => e.kind === 'dir').map((e) => e.path)).toEqual([
+      '/etc',
+      '/etc/udev',
+      '/etc/udev/rules.d',
+      '/etc/xen',
+      '/etc/xen/scripts',
+      '/var',
+      '/var/lib',
+      '/var/lib/xenplan',
+    ]);
+  });
+
+  it('plans zero steps when the same bundle is already installed', () => {
+    const { plan } = planInstall(req(), state(afterInstall, installed));
+    expect(plan.steps).toEqual([]);
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('replaces an older install of ours with the running bundle and updates the manifest', () => {
+    const older: Manifest = {
+      entries: installed.entries.map((e) => (e.kind === 'file' ? { ...e, sha256: B } : e)),
+    };
+    const { plan } = planInstall(
+      req(),
+      state({ ...afterInstall, '/etc/xen/scripts/vif-xenplan': file(B) }, older),
+    );
+    expect(plan.steps.map((s) => [s.id, s.argv.length === 6 ? 'write' : s.argv.join(' ')])).toEqual([
+      ['install:manifest', 'write'],
+      [
+        'install:file:/etc/xen/scripts/vif-xenplan',
+        'install -m 0755 /opt/xenplan.cjs /tmp/p/etc/xen/scripts/vif-xenplan',
+      ],
+    ]);
+    expect(plan.steps[0]!.argv[4]).toBe(renderManifest(installed));
+    expect(plan.steps[1]!.reason).toBe(
+      "/etc/xen/scripts/vif-xenplan is an older install (a file (sha256 bbbbbbbbbbbb…)): replace with the running bundle's file",
+    );
+  });
+
+  it('refuses a foreign file of the same name, naming it, and plans nothing', () => {
+    const host = { ...bare, '/etc/xen/scripts/vif-xenplan': file(B) };
+    expect(() => planInstall(req(), state(host))).toThrowError(
+      "install would overwrite what is not xenplan's: /tmp/p/etc/xen/scripts/vif-xenplan is not xenplan's (a file (sha256 bbbbbbbbbbbb…)). Move it away, or use --force (a foreign file is moved to NAME.xenplan-saved and restored by uninstall)",
+    );
+    try {
+      planInstall(req(), state(host));
+    } catch (error) {
+      expect((error as XenplanError).kind).toBe('environment');
+    }
+  });
+
+  it('refuses a file of ours that was changed since install', () => {
+    const host = { ...afterInstall, '/etc/xen/scripts/network-xenplan': link('/usr/bin/false') };
+    expect(() => planInstall(req(), state(host, installed))).toThrowError(
+      '/tmp/p/etc/xen/scripts/network-xenplan changed since xenplan installed it (now a symlink to /usr/bin/false)',
+    );
+  });
+
+  it('with --force moves a foreign file aside and records it, so uninstall can put it back', () => {
+    const host = { ...bare, '/etc/xen/scripts/vif-xenplan': file(B) };
+    const { plan, manifest } = planInstall(req({ force: true }), state(host));
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'install:mkdir:/var/lib/xenplan',
+      'install:manifest',
+      'install:save:/etc/xen/scripts/vif-xenplan',
+      'install:file:/etc/xen/scripts/vif-xenplan',
+      'install:link:/etc/xen/scripts/network-xenplan',
+    ]);
+    expect(plan.steps[2]!.argv).toEqual([
+      'mv',
+      '-f',
+      '/tmp/p/etc/xen/scripts/vif-xenplan',
+      '/tmp/p/etc/xen/scripts/vif-xenplan.xenplan-saved',
+    ]);
+    expect(manifest.entries[1]).toEqual({
+      kind: 'file',
+      path: '/etc/xen/scripts/vif-xenplan',
+      sha256: A,
+      saved: true,
+    });
+  });
+
+  it('refuses --force when the saved name is taken, and a directory in the way even with --force', () => {
+    const taken = {
+      ...bare,
+      '/etc/xen/scripts/vif-xenplan': file(B),
+      '/etc/xen/scripts/vif-xenplan.xenplan-saved': file(B),
+    };
+    expect(() => planInstall(req({ force: true }), state(taken))).toThrowError(
+      '/tmp/p/etc/xen/scripts/vif-xenplan.xenplan-saved already exists',
+    );
+    const isDir = { ...bare, '/etc/xen/scripts/network-xenplan': dir() };
+    expect(() => planInstall(req({ force: true }), state(isDir))).toThrowError(
+      '/tmp/p/etc/xen/scripts/network-xenplan is a directory',
+    );
+    expect(() => planInstall(req(), state({ ...bare, '/var/lib': file(B) }))).toThrowError(
+      '/tmp/p/var/lib is a file (sha256 bbbbbbbbbbbb…), expected a directory',
+    );
+  });
+
+  it('adopts an identical copy when the manifest was lost, with a warning', () => {
+    const host = { ...afterInstall, '/var/lib': dir(), '/var/lib/xenplan': { kind: 'missing' } as PathState };
+    delete (host as Record<string, PathState>)[MANIFEST_PATH];
+    const { plan, manifest } = planInstall(req(), state(host));
+    expect(plan.steps.map((s) => s.id)).toEqual(['install:mkdir:/var/lib/xenplan', 'install:manifest']);
+    expect(plan.warnings).toEqual([
+      '/etc/xen/scripts/vif-xenplan already holds what install puts there; recording it as installed',
+      '/etc/xen/scripts/network-xenplan already holds what install puts there; recording it as installed',
+    ]);
+    expect(manifest).toEqual(installed);
+  });
+
+  it('looks at every target, its saved twin and every ancestor directory', () => {
+    expect(installPaths(req())).toEqual([
+      '/etc',
+      '/etc/xen',
+      '/etc/xen/scripts',
+      '/etc/xen/scripts/network-xenplan',
+      '/etc/xen/scripts/network-xenplan.xenplan-saved',
+      '/etc/xen/scripts/vif-xenplan',
+      '/etc/xen/scripts/vif-xenplan.xenplan-saved',
+      '/var',
+      '/var/lib',
+      '/var/lib/xenplan',
+    ]);
+  });
+});
+
+describe('planUninstall', () => {
+  it("removes exactly the manifest's files, the manifest, then the directories install made", () => {
+    const plan = planUninstall({ prefix: P, force: false }, state(afterInstall, installed));
+    expect(plan.warnings).toEqual([]);
+    expect(plan.steps.map((s) => [s.id, s.argv.join(' ')])).toEqual([
+      ['uninstall:link:/etc/xen/scripts/network-xenplan', 'rm -f /tmp/p/etc/xen/scripts/network-xenplan'],
+      ['uninstall:file:/etc/xen/scripts/vif-xenplan', 'rm -f /tmp/p/etc/xen/scripts/vif-xenplan'],
+      ['uninstall:manifest', 'rm -f /tmp/p/var/lib/xenplan/installed'],
+      ['uninstall:rmdir:/var/lib/xenplan', 'rmdir /tmp/p/var/lib/xenplan'],
+    ]);
+  });
+
+  it('keeps a file changed since install (and a manifest naming just it) unless --force', () => {
+    const host = { ...afterInstall, '/etc/xen/scripts/vif-xenplan': file(B) };
+    const plan = planUninstall({ prefix: P, force: false }, state(host, installed));
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'uninstall:link:/etc/xen/scripts/network-xenplan',
+      'uninstall:manifest',
+    ]);
+    expect(plan.steps[1]!.argv).toEqual(
+      write(
+        renderManifest({
+          entries: [
+            { kind: 'file', path: '/etc/xen/scripts/vif-xenplan', sha256: A },
+            { kind: 'dir', path: '/var/lib/xenplan' },
+          ],
+        }),
+        '/tmp/p/var/lib/xenplan/installed',
+      ),
+    );
+    expect(plan.warnings).toEqual([
+      'kept /tmp/p/etc/xen/scripts/vif-xenplan: it changed since install (now a file (sha256 bbbbbbbbbbbb…)); --force removes it',
+      'kept directory /tmp/p/var/lib/xenplan: it still holds installed',
+    ]);
+    const forced = planUninstall({ prefix: P, force: true }, state(host, installed));
+    expect(forced.steps.map((s) => s.id)).toEqual([
+      'uninstall:link:/etc/xen/scripts/network-xenplan',
+      'uninstall:file:/etc/xen/scripts/vif-xenplan',
+      'uninstall:manifest',
+      'uninstall:rmdir:/var/lib/xenplan',
+    ]);
+  });
+
+  it('keeps a directory install made when something else was put in it', () => {
+    const manifest: Manifest = { entries: [...installed.entries, { kind: 'dir', path: '/var/lib' }] };
+    const host = { ...afterInstall, '/var/lib': dir('xenplan', 'other') };
+    const plan = planUninstall({ prefix: P, force: false }, state(host, manifest));
+    expect(plan.steps.map((s) => s.argv.join(' '))).toEqual([
+      'rm -f /tmp/p/etc/xen/scripts/network-xenplan',
+      'rm -f /tmp/p/etc/xen/scripts/vif-xenplan',
+      'rm -f /tmp/p/var/lib/xenplan/installed',
+      'rmdir /tmp/p/var/lib/xenplan',
+    ]);
+    expect(plan.warnings).toEqual(['kept directory /tmp/p/var/lib: it still holds other']);
+  });
+
+  it('puts back a file install moved aside', () => {
+    const manifest: Manifest = {
+      entries: [{ kind: 'file', path: '/etc/xen/scripts/vif-xenplan', sha256: A, saved: true }],
+    };
+    const host = {
+      ...bare,
+      '/etc/xen/scripts': dir('vif-bridge', 'vif-xenplan', 'vif-xenplan.xenplan-saved'),
+      '/etc/xen/scripts/vif-xenplan': file(A),
+      '/etc/xen/scripts/vif-xenplan.xenplan-saved': file(B),
+      '/var/lib/xenplan': dir('installed'),
+      [MANIFEST_PATH]: file(F),
+    };
+    expect(
+      planUninstall({ prefix: '', force: false }, state(host, manifest)).steps.map((s) => s.argv),
+    ).toEqual([
+      ['rm', '-f', '/etc/xen/scripts/vif-xenplan'],
+      ['mv', '-f', '/etc/xen/scripts/vif-xenplan.xenplan-saved', '/etc/xen/scripts/vif-xenplan'],
+      ['rm', '-f', '/var/lib/xenplan/installed'],
+    ]);
+  });
+
+  it('plans nothing without a manifest, and says where it looked', () => {
+    const plan = planUninstall({ prefix: P, force: false }, state(bare));
+    expect(plan.steps).toEqual([]);
+    expect(plan.warnings).toEqual(['nothing to uninstall: no manifest at /tmp/p/var/lib/xenplan/installed']);
+  });
+});
+
+describe('manifest', () => {
+  it('round-trips through render and parse', () => {
+    expect(parseManifest(renderManifest(installed))).toEqual(installed);
+  });
+
+  it('refuses a manifest that is not ours or names an unsafe path', () => {
+    expect(() => parseManifest('{"x":1}', '/m')).toThrowError('/m: not a version 1 xenplan install manifest');
+    expect(() => parseManifest('nope', '/m')).toThrowError('/m: not a xenplan install manifest');
+    const bad = JSON.stringify({
+      xenplan: 'install manifest',
+      version: 1,
+      entries: [{ kind: 'file', path: '/etc/../root/x', sha256: A }],
+    });
+    expect(() => parseManifest(bad, '/m')).toThrowError(
+      '/m entry 0: path "/etc/../root/x" is not an absolute plain path',
+    );
+  });
+});
+
+describe('install notes', () => {
+  it('names the installed files in the xend, xl and per-guest lines', () => {
+    const notes = renderInstallNotes('/etc/xen/scripts');
+    expect(notes).toContain(
+      "  (network-script 'network-xenplan bridge=xenbr0 bond=bond0 slaves=eth0,eth1')\n",
+    );
+    expect(notes).toContain('  (vif-script vif-xenplan)\n');
+    expect(notes).toContain('  vif.default.script="vif-xenplan"\n');
+    expect(notes).toContain("  vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0,script=vif-xenplan' ]\n");
+  });
+
+  it('uses absolute paths outside the default scripts directory', () => {
+    const notes = renderInstallNotes('/opt/xen/scripts');
+    expect(notes).toContain('  (vif-script /opt/xen/scripts/vif-xenplan)\n');
+    expect(notes).toContain('  vif.default.script="/opt/xen/scripts/vif-xenplan"\n');
+  });
+});
+
+describe('udev rules', () => {
+  const text = renderUdevRules();
+  const rules = text.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+
+  it('udev/xenplan.rules is the embedded text, byte for byte', () => {
+    expect(readFileSync('udev/xenplan.rules', 'utf8')).toBe(text);
+  });
+
+  it('every rule is KEY=="v" matches and assignments udev parses, with UDEV_CALL and an absolute RUN', () => {
+    const pair = /^(SUBSYSTEM|KERNEL|ACTION)=="[^"]+"$|^ENV\{UDEV_CALL\}="1"$|^RUN\+="[^"]+"$/;
+    for (const rule of rules) {
+      const pairs = rule.split(', ');
+      for (const p of pairs) expect(p).toMatch(pair);
+      expect(pairs.filter((p) => p.startsWith('RUN+="/etc/xen/scripts/vif-xenplan '))).toHaveLength(1);
+      expect(pairs).toContain('ENV{UDEV_CALL}="1"');
+    }
+  });
+
+  it('routes exactly the vif online/offline and tap add/remove events, and leaves Xen cleanup alone', () => {
+    const summary = rules.map((rule) =>
+      [...rule.matchAll(/(SUBSYSTEM|KERNEL|ACTION)=="([^"]+)"|RUN\+="([^"]+)"/g)]
+        .map((m) => m[2] ?? m[3])
+        .join(' | '),
+    );
+    expect(summary).toEqual([
+      'xen-backend | vif-* | online | /etc/xen/scripts/vif-xenplan online type_if=vif',
+      'xen-backend | vif-* | offline | /etc/xen/scripts/vif-xenplan offline type_if=vif',
+      'net | vif*-emu | add | /etc/xen/scripts/vif-xenplan $env{ACTION} type_if=tap',
+      'net | vif*-emu | remove | /etc/xen/scripts/vif-xenplan $env{ACTION} type_if=tap',
+      'net | tap[0-9]*.[0-9]* | add | /etc/xen/scripts/vif-xenplan $env{ACTION} type_if=tap',
+      'net | tap[0-9]*.[0-9]* | remove | /etc/xen/scripts/vif-xenplan $env{ACTION} type_if=tap',
+    ]);
+    expect(text).toContain('Leave its cleanup rule in place');
+    expect(text).not.toMatch(/^[^#].*xen-hotplug-cleanup/m);
+    expect(text).toContain('xl, Xen 4.6 and later: never install them');
+  });
+
+  it('names another scripts directory in RUN when asked', () => {
+    expect(renderUdevRules('/usr/lib/xen/scripts')).toContain(
+      'RUN+="/usr/lib/xen/scripts/vif-xenplan online type_if=vif"',
+    );
+  });
+});
