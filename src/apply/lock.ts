@@ -61,7 +61,10 @@ export async function acquireLock(path: string, waitMs: number): Promise<() => v
       continue;
     }
     if (Date.now() > deadline)
-      throw new XenplanError('environment', `another network-script (pid ${holder}) holds ${path}; try again when it ends`);
+      throw new XenplanError(
+        'environment',
+        `another network-script (pid ${holder}) holds ${path}; try again when it ends`,
+      );
     await sleep(100);
   }
 }

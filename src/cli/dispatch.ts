@@ -2,6 +2,9 @@ import { XenplanError } from '../model/error.ts';
 import { runBridgePort } from './bridge-port.ts';
 import { type Context, version } from './context.ts';
 import { EXIT_HELP, type Role } from './exit.ts';
+import { runInstall, runUninstall } from './install.ts';
+import { runLab } from './lab.ts';
+import { runNetwork } from './network.ts';
 import { runVif } from './vif.ts';
 
 /** The role from the name the bundle was invoked as: vif*, network*, anything else. */
@@ -20,8 +23,14 @@ plans only what differs, and either prints the plan (--dry-run) or applies it an
 the result.
 
 Commands:
+  lab                       play the admin's bonded bridge end to end in a sandbox
   vif ARGS                  run as vif-script (see xenplan vif --help)
   bridge-port BRIDGE PORT   make sure PORT is in bridge BRIDGE and both are up
+  network start|stop|status  run as network-script (see xenplan network --help)
+  confirm [bridge=NAME]     keep what network-script start --confirm applied
+  doctor [key=value ...]    review a bonded bridge setup, from settings and the live host
+  install [--udev]          copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
+  uninstall [--prefix DIR]  remove exactly what install put there
   help                      this help
 
 Options:
@@ -41,6 +50,7 @@ export async function dispatch(ctx: Context, role: Role): Promise<number> {
   }
   if (role === 'xenplan') return dispatchXenplan(ctx, args);
   if (role === 'vif') return runVif(ctx, args);
+  if (role === 'network') return runNetwork(ctx, args);
   throw new XenplanError('usage', `the ${role} role is not available in this build`);
 }
 
@@ -57,6 +67,18 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return runBridgePort(ctx, rest);
     case 'vif':
       return runVif(ctx, rest);
+    case 'lab':
+      return runLab(ctx, rest);
+    case 'network':
+      return runNetwork(ctx, rest);
+    case 'confirm':
+      return runNetwork(ctx, ['confirm', ...rest]);
+    case 'doctor':
+      return (await import('./doctor.ts')).runDoctor(ctx, rest);
+    case 'install':
+      return runInstall(ctx, rest);
+    case 'uninstall':
+      return runUninstall(ctx, rest);
     case 'xenstored': {
       // Hidden: the in-memory xenstore stand-in used by the lab, tests and benchmarks.
       const { runXenstoredMain } = await import('../lab/xenstored.ts');

@@ -93,7 +93,10 @@ export async function runVif(ctx: Context, args: readonly string[]): Promise<num
   }
 }
 
-async function readBackend(xs: XenstoreClient, backend: string): Promise<BackendValues & { disableUdev: boolean }> {
+async function readBackend(
+  xs: XenstoreClient,
+  backend: string,
+): Promise<BackendValues & { disableUdev: boolean }> {
   const values = await xs.readMany([...BACKEND_KEYS.map((k) => `${backend}/${k}`), 'libxl/disable_udev']);
   const keys = Object.fromEntries(BACKEND_KEYS.map((k, i) => [k, values[i]]));
   return { ...validateBackend(keys), disableUdev: values[BACKEND_KEYS.length] !== undefined };
@@ -102,13 +105,18 @@ async function readBackend(xs: XenstoreClient, backend: string): Promise<Backend
 async function attach(ctx: Context, xs: XenstoreClient, request: HotplugRequest): Promise<string> {
   const backend = await readBackend(xs, request.backend);
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
-  if (ctx.env.UDEV_CALL === '1' && backend.disableUdev) return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
+  if (ctx.env.UDEV_CALL === '1' && backend.disableUdev)
+    return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
   if (await waitForUnlock(lockPath(ctx.env), NETWORK_LOCK_WAIT_MS))
     ctx.err('vif-script: network-script still holds its lock; going ahead\n');
   const bridges = listBridges(ctx.files);
   const requested = pickBridge(backend, request, ctx.env);
   const bridge = chooseBridge(requested, bridges);
-  const name = backend.vifname ? (request.typeIf === 'tap' ? `${backend.vifname}-emu` : backend.vifname) : request.dev;
+  const name = backend.vifname
+    ? request.typeIf === 'tap'
+      ? `${backend.vifname}-emu`
+      : backend.vifname
+    : request.dev;
   const observe = () => observeLinks(ctx.files, [request.dev, name, bridge]);
   const host = observe();
   const mtu = backend.mtu ?? findLink(host, bridge)?.mtu ?? 1500;
@@ -117,7 +125,11 @@ async function attach(ctx: Context, xs: XenstoreClient, request: HotplugRequest)
   if (request.typeIf === 'vif') {
     if (backend.frontend)
       writes.push({ path: `${backend.frontend}/mtu`, value: String(mtu), reason: 'tell the guest its MTU' });
-    writes.push({ path: `${request.backend}/hotplug-status`, value: 'connected', reason: 'tell the toolstack and netback the vif is ready' });
+    writes.push({
+      path: `${request.backend}/hotplug-status`,
+      value: 'connected',
+      reason: 'tell the toolstack and netback the vif is ready',
+    });
   }
   const plan = planVifOnline(want, host, writes);
   if (request.dryRun) {
@@ -131,7 +143,8 @@ async function attach(ctx: Context, xs: XenstoreClient, request: HotplugRequest)
 
 function pickBridge(backend: BackendValues, request: HotplugRequest, env: Context['env']) {
   if (backend.bridge !== undefined) return { value: backend.bridge, source: 'xenstore' };
-  if (request.args.bridge !== undefined) return { value: request.args.bridge, source: 'the bridge= argument' };
+  if (request.args.bridge !== undefined)
+    return { value: request.args.bridge, source: 'the bridge= argument' };
   if (env.bridge) return { value: env.bridge, source: 'the environment' };
   return { value: undefined, source: 'nowhere' };
 }
@@ -167,7 +180,11 @@ function printPlan(ctx: Context, request: HotplugRequest, plan: Plan, what: stri
 }
 
 function log(ctx: Context, request: HotplugRequest, text: string): void {
-  const problem = appendHotplugLog(logDir(ctx.env), `vif-script ${request.command} ${request.dev} ${request.backend}: ${text}`, new Date());
+  const problem = appendHotplugLog(
+    logDir(ctx.env),
+    `vif-script ${request.command} ${request.dev} ${request.backend}: ${text}`,
+    new Date(),
+  );
   if (problem) ctx.err(`vif-script: ${problem}\n`);
 }
 
@@ -182,7 +199,9 @@ async function reportFailure(
   const line = `vif-script failed for ${backend}: ${sentence}${error.detail ? `\n${error.detail}` : ''}`;
   const problem = appendHotplugLog(logDir(ctx.env), line, new Date());
   if (problem) ctx.err(`vif-script: ${problem}\n`);
-  await ctx.runner.run(['logger', '-p', 'daemon.err', '-t', 'vif-script', '--', line.split('\n')[0]!]).catch(() => undefined);
+  await ctx.runner
+    .run(['logger', '-p', 'daemon.err', '-t', 'vif-script', '--', line.split('\n')[0]!])
+    .catch(() => undefined);
   if (error.kind === 'xenstore' && !xs) return;
   try {
     const client = xs ?? (await openXenstore(ctx.env));
@@ -201,7 +220,8 @@ async function reportEarlyFailure(ctx: Context, args: readonly string[], error: 
   const command = args.find((w) => !w.includes('=') && !w.startsWith('--'));
   const path = ctx.env.XENBUS_PATH;
   const dryRun = args.includes('--dry-run') || ctx.env.XENPLAN_DRY_RUN === '1';
-  if ((command !== 'online' && command !== 'add') || dryRun || !path || !/^[A-Za-z0-9/_.-]+$/.test(path)) return;
+  if ((command !== 'online' && command !== 'add') || dryRun || !path || !/^[A-Za-z0-9/_.-]+$/.test(path))
+    return;
   if (!/(^|\/)backend\/vif\/[0-9]+\/[0-9]+$/.test(path)) return;
   await reportFailure(ctx, undefined, path, error);
 }

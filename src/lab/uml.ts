@@ -83,6 +83,10 @@ export interface UmlRunOptions extends UmlHostOptions {
   readonly cwd?: string;
   /** Parent of the work dir; default `/var/tmp`. */
   readonly workBase?: string;
+  /** Called with each new piece of the script's output while it runs (polled). */
+  readonly onOutput?: (text: string) => void;
+  /** Aborting stops the run (kills UML) as a timeout would. */
+  readonly signal?: AbortSignal;
 }
 
 export interface UmlRunResult {
@@ -481,13 +485,29 @@ export async function runInUml(options: UmlRunOptions): Promise<UmlRunResult> {
     closeSync(logFd);
     logFd = undefined;
 
+    const outputPath = join(workDir, 'output');
+    let shown = 0;
+    const poll = () => {
+      if (!options.onOutput) return;
+      const text = readIfExists(outputPath);
+      if (text !== undefined && text.length > shown) {
+        options.onOutput(text.slice(shown));
+        shown = text.length;
+      }
+    };
+    const poller = options.onOutput ? setInterval(poll, 250) : undefined;
     const outcome = await new Promise<{
       timedOut: boolean;
+      aborted?: boolean;
       error?: Error;
       code: number | null;
       signal: string | null;
     }>((resolve) => {
       const timer = setTimeout(() => resolve({ timedOut: true, code: null, signal: null }), timeoutMs);
+      options.signal?.addEventListener('abort', () => {
+        clearTimeout(timer);
+        resolve({ timedOut: false, aborted: true, code: null, signal: null });
+      });
       child.once('error', (error) => {
         clearTimeout(timer);
         resolve({ timedOut: false, error, code: null, signal: null });
@@ -497,8 +517,10 @@ export async function runInUml(options: UmlRunOptions): Promise<UmlRunResult> {
         resolve({ timedOut: false, code, signal });
       });
     });
+    if (poller) clearInterval(poller);
     const left = await killRun(groupPid, workDir);
     groupPid = undefined;
+    poll();
 
     const log = readIfExists(logPath) ?? '';
     const output = readIfExists(join(workDir, 'output')) ?? '';
@@ -510,7 +532,9 @@ export async function runInUml(options: UmlRunOptions): Promise<UmlRunResult> {
       Number.isFinite(startedUptime) && startedUptime > 0 ? Math.round(startedUptime * 1000) : undefined;
 
     let reason: string | undefined;
-    if (outcome.timedOut) {
+    if (outcome.aborted) {
+      reason = 'UML run stopped (interrupted)';
+    } else if (outcome.timedOut) {
       reason = `UML run timed out after ${timeoutMs} ms${bootMs === undefined ? ' (before the script started)' : ''}`;
     } else if (outcome.error !== undefined) {
       reason = `could not start ${availability.binary}: ${outcome.error.message}`;

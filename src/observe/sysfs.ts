@@ -19,7 +19,9 @@ export function observeLinks(files: FileReader, names: readonly string[]): HostS
 
 /** Names of every bridge on the host. */
 export function listBridges(files: FileReader): string[] {
-  return (files.list('/sys/class/net') ?? []).filter((name) => files.exists(`/sys/class/net/${name}/bridge`)).sort();
+  return (files.list('/sys/class/net') ?? [])
+    .filter((name) => files.exists(`/sys/class/net/${name}/bridge`))
+    .sort();
 }
 
 function readLink(files: FileReader, name: string): Link | undefined {

@@ -49,7 +49,9 @@ export function validateBackend(keys: BackendKeys): BackendValues {
   }
   if (keys.frontend !== undefined && keys.frontend !== '') {
     if (!FRONTEND.test(keys.frontend))
-      problems.push(`frontend ${show(keys.frontend)} is not a vif frontend path; expected /local/domain/<domid>/device/vif/<devid>`);
+      problems.push(
+        `frontend ${show(keys.frontend)} is not a vif frontend path; expected /local/domain/<domid>/device/vif/<devid>`,
+      );
     else values.frontend = keys.frontend;
   }
   if (problems.length > 0) throw new XenplanError('config', problems.join('; '));

@@ -56,7 +56,8 @@ export function parseHotplugRequest(
   if (typeIf !== 'vif' && typeIf !== 'tap')
     throw new XenplanError('usage', `type_if=${show(typeIf)}: expected vif or tap`);
   const cmd = command as VifCommand;
-  const ignored = typeIf === 'vif' ? cmd === 'add' || cmd === 'remove' : cmd === 'online' || cmd === 'offline';
+  const ignored =
+    typeIf === 'vif' ? cmd === 'add' || cmd === 'remove' : cmd === 'online' || cmd === 'offline';
   const dryRun = flags.has('--dry-run') || env.XENPLAN_DRY_RUN === '1';
   const json = flags.has('--json');
   const located = typeIf === 'vif' ? locateVif(env) : locateTap(env);
@@ -93,7 +94,11 @@ function checkedBackend(path: string): { domid: number; devid: number } {
 
 function locateVif(env: Readonly<Record<string, string | undefined>>): Located {
   const path = env.XENBUS_PATH;
-  if (!path) throw new XenplanError('environment', 'XENBUS_PATH is not set; vif-script must be run by the Xen toolstack or udev');
+  if (!path)
+    throw new XenplanError(
+      'environment',
+      'XENBUS_PATH is not set; vif-script must be run by the Xen toolstack or udev',
+    );
   const ids = checkedBackend(path);
   const dev = env.vif || `vif${ids.domid}.${ids.devid}`;
   checkDev(dev, VIF_DEV, 'vif device name (vif<domid>.<devid>)');
@@ -102,7 +107,8 @@ function locateVif(env: Readonly<Record<string, string | undefined>>): Located {
 
 function locateTap(env: Readonly<Record<string, string | undefined>>): Located {
   const dev = env.INTERFACE;
-  if (!dev) throw new XenplanError('environment', 'INTERFACE is not set; a tap event names its device in INTERFACE');
+  if (!dev)
+    throw new XenplanError('environment', 'INTERFACE is not set; a tap event names its device in INTERFACE');
   checkDev(dev, TAP_DEV, 'tap device name (vif<domid>.<devid>-emu or tap<domid>.<devid>)');
   const m = TAP_DEV.exec(dev)!;
   const fromName = { domid: Number(m[1] ?? m[3]), devid: Number(m[2] ?? m[4]) };
