@@ -87,7 +87,7 @@ run() {
 pings() { # ns|-, address: three replies within 5 s
   if [ "$1" = - ]; then ping -n -q -c 3 -w 5 -i 0.2 "$2" > "$W/ping.out" 2>&1
   else ip netns exec "$1" ping -n -q -c 3 -w 5 -i 0.2 "$2" > "$W/ping.out" 2>&1; fi
-  rc=$?; say "    ping $2 from \${1#-}: $(grep -o '[0-9]* received' "$W/ping.out" || echo 'no reply')"
+  rc=$?; from=$1; [ "$from" = - ] && from=dom0; say "    ping $2 from $from: $(grep -o '[0-9]* received' "$W/ping.out" || echo 'no reply')"
   return $rc
 }
 fail() { say "@@fail $stage $*"; exit 1; }

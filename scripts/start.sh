@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# npm start: the main job on the built-in example. Installs what is missing (npm packages,
+# Debian packages), builds the single-file bundle, and runs `xenplan lab`: the admin's
+# bonded bridge end to end in a throwaway User-mode Linux sandbox.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -d node_modules/esbuild ] || npm ci --no-audit --no-fund
+bash scripts/deps.sh
+node scripts/build.mjs
+exec node dist/xenplan.cjs lab "$@"
