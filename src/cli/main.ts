@@ -1,4 +1,4 @@
-import { createRunner } from '../apply/exec.ts';
+import { createRunner, hotplugPath } from '../apply/exec.ts';
 import { toXenplanError, type XenplanError } from '../model/error.ts';
 import { realFiles } from '../observe/files.ts';
 import { type Context, version } from './context.ts';
@@ -15,7 +15,11 @@ async function main(): Promise<void> {
   const ctx: Context = {
     argv: process.argv.slice(2),
     env: process.env,
-    runner: createRunner({ path: process.env.PATH }),
+    runner: createRunner({
+      env: process.env,
+      path: hotplugPath(process.env.PATH),
+      engine: role === 'vif' ? 'spawn' : 'execa',
+    }),
     files: realFiles,
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
