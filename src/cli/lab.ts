@@ -6,7 +6,7 @@ import { XenplanError } from '../model/error.ts';
 import type { Context } from './context.ts';
 import { parseFlags } from './flags.ts';
 
-export const LAB_HELP = `Usage: xenplan lab [--timeout SECONDS]
+export const LAB_HELP = `Usage: xenplan lab [--keep] [--timeout SECONDS]
 
 Plays the admin's bonded-bridge setup (shared/seed) end to end in a sandbox: a throwaway
 Linux kernel (User-mode Linux, which has bonding) whose own network is dom0, with eth0 and
@@ -18,10 +18,27 @@ installs them). Whatever happens (success, failure, Ctrl-C) no namespace, proces
 or file is left behind.
 
 Options:
-  --timeout SECONDS  stop the sandbox after this long (default 300)
+  --keep             after the failover stage, open a shell in the sandbox's dom0 on this
+                     terminal for poking at (guests, switches, bond); type exit to go on
+                     with the teardown
+  --timeout SECONDS  stop the sandbox after this long (default 300; no limit with --keep)
+  --fail-at STAGE    make that stage fail (to see, and test, that nothing is left behind)
   -h, --help         this help
 
-Exit codes: 0 all stages passed, 1 a stage failed, 5 the sandbox cannot run here.
+Exit codes: 0 all stages passed, 1 a stage failed, 5 the sandbox cannot run here,
+130 interrupted (Ctrl-C).
+`;
+
+const KEEP_HELP = `
+The sandbox is up. This is a root shell in its dom0 (a throwaway kernel; nothing here
+touches your host). Try:
+  cat /proc/net/bonding/bond0             the bond, its active slave (eth1 after failover)
+  bridge link                             xenbr0's ports: bond0 and the guests' vifs
+  network-script status bond=bond0 slaves=eth0,eth1 bond.primary=eth0
+  ip -n swa link set dom0 up              plug eth0's switch port back in
+  ip netns exec g1 ping -c 3 192.0.2.1    guest 1 (g2: guest 2; swa, swb: switches; gw: gateway)
+  xenstore-ls backend                     the guests' backend directories
+Type exit (or Ctrl-D) to go on with the teardown; Ctrl-C stops the sandbox at once.
 `;
 
 interface StageResult {
@@ -32,7 +49,7 @@ interface StageResult {
 }
 
 export async function runLab(ctx: Context, args: readonly string[]): Promise<number> {
-  const flags = parseFlags(args, { string: ['timeout'] }, 'xenplan lab');
+  const flags = parseFlags(args, { string: ['timeout', 'fail-at'], boolean: ['keep'] }, 'xenplan lab');
   if (flags.help) {
     ctx.out(LAB_HELP);
     return 0;
@@ -43,6 +60,13 @@ export async function runLab(ctx: Context, args: readonly string[]): Promise<num
       'usage',
       `--timeout ${JSON.stringify(timeoutText)}: expected whole seconds, at least 30`,
     );
+  const failAt = typeof flags['fail-at'] === 'string' ? flags['fail-at'] : undefined;
+  if (failAt !== undefined && !STAGES.some((stage) => String(stage.id) === failAt))
+    throw new XenplanError(
+      'usage',
+      `--fail-at ${JSON.stringify(failAt)}: expected a stage number from 1 to ${STAGES.length}`,
+    );
+  const keep = flags.keep === true;
   if (process.getuid?.() !== 0)
     throw new XenplanError('environment', 'xenplan lab needs root (it boots a sandbox kernel)');
   const uml = umlAvailable();
@@ -61,7 +85,23 @@ export async function runLab(ctx: Context, args: readonly string[]): Promise<num
   ctx.out('xenplan lab: booting a throwaway kernel (User-mode Linux) as the sandbox dom0 ');
   const spinner = setInterval(() => booting && ctx.out('.'), 1000);
 
+  let sandboxConsole: { stdin: NodeJS.WritableStream; interactive: boolean } | undefined;
+  const toConsole = (chunk: Buffer) => sandboxConsole?.stdin.write(chunk);
   const onLine = (line: string) => {
+    if (line === '@@keep' && sandboxConsole) {
+      ctx.out(KEEP_HELP);
+      sandboxConsole.interactive = true;
+      process.stdin.on('data', toConsole);
+      process.stdin.once('end', () => sandboxConsole?.stdin.write('exit\n'));
+      process.stdin.resume();
+      return;
+    }
+    if (line === '@@kept' && sandboxConsole) {
+      sandboxConsole.interactive = false;
+      process.stdin.removeListener('data', toConsole);
+      process.stdin.pause();
+      return;
+    }
     const marker = /^@@(stage|ok|fail|done) ?([0-9]+)? ?(.*)$/.exec(line);
     if (!marker) {
       if (current) ctx.out(`  ${line}\n`);
@@ -85,7 +125,9 @@ export async function runLab(ctx: Context, args: readonly string[]): Promise<num
   };
 
   const abort = new AbortController();
+  let interrupted = false;
   const onSigint = () => {
+    interrupted = true;
     ctx.err('\nxenplan lab: interrupted; stopping the sandbox\n');
     abort.abort();
   };
@@ -94,11 +136,22 @@ export async function runLab(ctx: Context, args: readonly string[]): Promise<num
   let run: Awaited<ReturnType<typeof runInUml>>;
   try {
     run = await runInUml({
-      script: renderLabScenario({ keep: false }),
-      env: { BUNDLE: bundle },
+      script: renderLabScenario({ keep }),
+      env: { BUNDLE: bundle, ...(failAt === undefined ? {} : { XENPLAN_LAB_FAIL_AT: failAt }) },
       pathPrepend: [dirname(process.execPath)],
-      timeoutMs: Number(timeoutText) * 1000,
+      timeoutMs: keep ? 24 * 3600 * 1000 : Number(timeoutText) * 1000,
+      ...(keep
+        ? {
+            console: (stdin: NodeJS.WritableStream, stdout: NodeJS.ReadableStream) => {
+              sandboxConsole = { stdin, interactive: false };
+              stdout.on('data', (chunk: Buffer) => {
+                if (sandboxConsole?.interactive) ctx.out(chunk.toString());
+              });
+            },
+          }
+        : {}),
       memMb: 768,
+      onStart: (dir) => ctx.out(`(sandbox work dir ${dir}) `),
       signal: abort.signal,
       onOutput: (text) => {
         pending += text;
@@ -111,6 +164,8 @@ export async function runLab(ctx: Context, args: readonly string[]): Promise<num
     clearInterval(spinner);
     process.removeListener('SIGINT', onSigint);
     process.removeListener('SIGTERM', onSigint);
+    process.stdin.removeListener('data', toConsole);
+    process.stdin.pause();
   }
   if (pending) onLine(pending);
   if (booting) ctx.out('\n');
@@ -120,6 +175,7 @@ export async function runLab(ctx: Context, args: readonly string[]): Promise<num
   if (!passed && run.exitCode === -1 && run.log)
     ctx.err(`sandbox console (last lines):\n${run.log.split('\n').slice(-15).join('\n')}\n`);
   ctx.out(passed ? 'All stages passed; the sandbox is gone.\n' : 'The lab failed; the sandbox is gone.\n');
+  if (interrupted) return 130;
   return passed ? 0 : 1;
 }
 

@@ -61,7 +61,7 @@ function heredoc(path: string, text: string): string {
   return `cat > ${path} <<'XENPLAN_EOF'\n${text}XENPLAN_EOF`;
 }
 
-/** The scenario script. `keep` leaves the sandbox up at the end (the caller stops it). */
+/** The scenario script. `keep` opens a shell on the sandbox console after the failover stage. */
 export function renderLabScenario(options: { keep: boolean }): string {
   const ifcfg = Object.entries(SEED_IFCFG)
     .map(([name, text]) => heredoc(`"$W/ifcfg/${name}"`, text))
@@ -91,8 +91,10 @@ pings() { # ns|-, address: three replies within 5 s
   return $rc
 }
 fail() { say "@@fail $stage $*"; exit 1; }
+# XENPLAN_LAB_FAIL_AT=N (xenplan lab --fail-at N) makes stage N fail, to show nothing is left behind.
+injected() { [ "\${XENPLAN_LAB_FAIL_AT:-}" = "$stage" ] && fail "failure injected by --fail-at $stage"; return 0; }
 
-stage=1; say "@@stage 1"
+stage=1; say "@@stage 1"; injected
 for ns in swa swb gw g1 g2; do ip netns add $ns || fail "netns $ns"; done
 ip link add eth0 type veth peer name dom0 netns swa || fail cabling
 ip link add eth1 type veth peer name dom0 netns swb || fail cabling
@@ -110,7 +112,7 @@ run ip -br link || true
 pings - 192.0.2.1 || fail "dom0 cannot reach the gateway before xenplan"
 say "@@ok 1"
 
-stage=2; say "@@stage 2"
+stage=2; say "@@stage 2"; injected
 say "The admin's setup: ifcfg files (bond0 mode=0 of eth0+eth1 in xenbr0, netloop veth0), arp off on the ports, bridge netfilter off."
 run "$W/bin/xenplan" doctor ifcfg="$W/ifcfg" ${SEED_EXTRA_KEYS.join(' ')} --config-only; rc=$?
 [ $rc -eq 1 ] || fail "doctor should find errors in the original configuration (exit 1), got $rc"
@@ -119,7 +121,7 @@ say "The recommended setup: ${RECOMMENDED_KEYS.join(' ')}"
 run "$W/bin/xenplan" doctor ${RECOMMENDED_KEYS.join(' ')} --config-only || fail "doctor found errors in the recommended configuration"
 say "@@ok 2"
 
-stage=3; say "@@stage 3"
+stage=3; say "@@stage 3"; injected
 run "$W/bin/network-script" start ${RECOMMENDED_KEYS.join(' ')} --dry-run || fail "dry-run"
 run "$W/bin/network-script" start ${RECOMMENDED_KEYS.join(' ')} || fail "start"
 run "$W/bin/network-script" status ${RECOMMENDED_KEYS.join(' ')} || fail "status reports drift after start"
@@ -132,7 +134,7 @@ grep -q '"steps": \\[\\]' "$W/cmd.out" || fail "a second start would still chang
 say "    a second start plans 0 steps"
 say "@@ok 3"
 
-stage=4; say "@@stage 4"
+stage=4; say "@@stage 4"; injected
 "$W/bin/xenplan" xenstored --socket "$XENSTORED_PATH" > "$W/xenstored.out" 2>&1 &
 for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do grep -q ready "$W/xenstored.out" 2>/dev/null && break; sleep 0.5; done
 grep -q ready "$W/xenstored.out" || fail "xenstore stand-in did not start"
@@ -150,7 +152,7 @@ pings g1 192.0.2.1 || fail "guest 1 cannot reach the gateway"
 pings g2 192.0.2.1 || fail "guest 2 cannot reach the gateway"
 say "@@ok 4"
 
-stage=5; say "@@stage 5"
+stage=5; say "@@stage 5"; injected
 say "    active slave before: $(cat /sys/class/net/bond0/bonding/active_slave)"
 run ip -n swa link set dom0 down || fail "pulling eth0's switch port"
 for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(cat /sys/class/net/bond0/bonding/active_slave)" = eth1 ] && break; sleep 0.3; done
@@ -160,8 +162,17 @@ pings g1 192.0.2.1 || fail "guest 1 lost the gateway after failover"
 pings g2 192.0.2.1 || fail "guest 2 lost the gateway after failover"
 pings - 192.0.2.1 || fail "dom0 lost the gateway after failover"
 say "@@ok 5"
+${
+  options.keep
+    ? `say "@@keep"
+# An interactive shell on the sandbox console; the host side connects the admin's terminal to it.
+stty -echo < /dev/console 2> /dev/null
+(cd / && PATH="$W/bin:$PATH" PS1='sandbox-dom0# ' sh -i < /dev/console > /dev/console 2>&1)
+say "@@kept"`
+    : ''
+}
 
-stage=6; say "@@stage 6"
+stage=6; say "@@stage 6"; injected
 for d in 1 2; do
   run env XENBUS_PATH=backend/vif/$d/0 XENBUS_TYPE=vif XENBUS_BASE_PATH=backend vif=vif$d.0 netdev= \\
     script=/etc/xen/scripts/vif-script "$W/bin/vif-script" offline type_if=vif || fail "vif-script offline for guest $d"
@@ -172,7 +183,6 @@ run "$W/bin/network-script" stop ${RECOMMENDED_KEYS.join(' ')} || fail "stop"
 ip -br address show dev eth0 | grep -q 192.0.2.11/24 || fail "eth0 did not get dom0's address back"
 run ip -br address || true
 say "@@ok 6"
-${options.keep ? 'say "@@keep"; while [ ! -e "$W/release" ]; do sleep 1; done' : ''}
 say "@@done"
 `;
 }

@@ -36,6 +36,7 @@ import {
   statSync,
   symlinkSync,
   writeFileSync,
+  writeSync,
 } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -87,6 +88,14 @@ export interface UmlRunOptions extends UmlHostOptions {
   readonly onOutput?: (text: string) => void;
   /** Aborting stops the run (kills UML) as a timeout would. */
   readonly signal?: AbortSignal;
+  /**
+   * Gives the caller UML's console (con0) as pipes instead of the log file alone, so a
+   * scenario can open an interactive shell on /dev/console (`xenplan lab --keep`). What UML
+   * prints still goes to the log too.
+   */
+  readonly console?: (stdin: NodeJS.WritableStream, stdout: NodeJS.ReadableStream) => void;
+  /** Told the work dir once it exists (it is removed before runInUml returns). */
+  readonly onStart?: (workDir: string) => void;
 }
 
 export interface UmlRunResult {
@@ -449,6 +458,7 @@ export async function runInUml(options: UmlRunOptions): Promise<UmlRunResult> {
         `UML work dir ${workDir} has characters unsafe for the kernel command line`,
       );
     }
+    options.onStart?.(workDir);
     await prepareModules(workDir, found);
     const params: UmlInitParams = {
       workDir,
@@ -478,12 +488,20 @@ export async function runInUml(options: UmlRunOptions): Promise<UmlRunResult> {
     ];
     const child = spawn(availability.binary, args, {
       detached: true,
-      stdio: ['ignore', logFd, logFd],
+      stdio: options.console ? ['pipe', 'pipe', logFd] : ['ignore', logFd, logFd],
       env: { PATH: TOOL_DIRS.join(':') },
     });
     groupPid = child.pid;
-    closeSync(logFd);
-    logFd = undefined;
+    if (options.console && child.stdin && child.stdout) {
+      const fd = logFd;
+      child.stdout.on('data', (chunk: Buffer) => writeSync(fd, chunk));
+      child.stdin.on('error', () => undefined);
+      options.console(child.stdin, child.stdout);
+    }
+    if (!options.console) {
+      closeSync(logFd);
+      logFd = undefined;
+    }
 
     const outputPath = join(workDir, 'output');
     let shown = 0;

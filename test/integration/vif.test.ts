@@ -345,6 +345,38 @@ describe.runIf(can.ok)('vif-script', () => {
     });
   });
 
+  describe('network-script lock', () => {
+    it('online waits while a live network-script holds its lock, then attaches', async () => {
+      guest(13);
+      xen.addVif(13, 0, { bridge: 'xenbr0' });
+      const { spawn } = await import('node:child_process');
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      // A live process standing in for network-script, holding the lock.
+      const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+      const runDir = xen.env().XENPLAN_RUN_DIR;
+      mkdirSync(runDir, { recursive: true });
+      writeFileSync(`${runDir}/network.lock`, `${holder.pid}\n`);
+      const online = new Promise<number>((resolve) => {
+        const child = spawn(
+          'ip',
+          ['netns', 'exec', dom0.name, scripts.path('vif-script'), 'online', 'type_if=vif'],
+          {
+            env: { PATH: process.env.PATH, ...xen.env(), ...libxlEnv(13, 0) },
+            stdio: 'ignore',
+          },
+        );
+        child.on('exit', (code) => resolve(code ?? -1));
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+      expect(xen.read('backend/vif/13/0/hotplug-status')).toBeUndefined();
+      expect(dom0.link('vif13.0').master).toBeUndefined();
+      holder.kill('SIGKILL');
+      expect(await online).toBe(0);
+      expect(xen.read('backend/vif/13/0/hotplug-status')).toBe('connected');
+      expect(dom0.link('vif13.0').master).toBe('xenbr0');
+    });
+  });
+
   describe('concurrency', () => {
     it('50 concurrent onlines for 50 vifs on one bridge all end connected', async () => {
       const ids = Array.from({ length: 50 }, (_, i) => 100 + i);
