@@ -5,13 +5,12 @@ import { reviewNetwork } from '../doctor/review.ts';
 import { RULES } from '../doctor/rules.ts';
 import { XenplanError } from '../model/error.ts';
 import type { Finding } from '../model/finding.ts';
-import type { HostState } from '../model/host.ts';
+import { findLink, type HostState, portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import { observeDoctorFacts } from '../observe/doctor.ts';
 import { observeHost } from '../observe/host.ts';
 import type { Context } from './context.ts';
 import { parseFlags } from './flags.ts';
-import { defaultRouteUplink } from './network.ts';
 
 /** Rules listed for --help: id, name and severity on one line, the summary under it. */
 function renderRuleList(): string {
@@ -122,7 +121,27 @@ export async function gatherDoctorInput(
   };
 }
 
-/** The settings words → desired and declared facts, reading config= and ifcfg= through ctx.files. */
+/** The NIC behind the default route; through the bridge (or the netloop veth) when it is on one already. */
+export function defaultRouteUplink(host: HostState): string | undefined {
+  const route =
+    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.family === 'inet' && r.dev) ??
+    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.dev);
+  const dev = route?.dev;
+  if (dev === undefined) return undefined;
+  const link = findLink(host, dev);
+  let bridge: string | undefined;
+  if (link?.kind === 'bridge') bridge = dev;
+  else if (link?.kind === 'veth' && link.peer) bridge = findLink(host, link.peer)?.master;
+  if (bridge === undefined || findLink(host, bridge)?.kind !== 'bridge') return dev;
+  const port = portsOf(host, bridge).find((p) => !/^(vif|tap)/.test(p.name) && p.name !== link?.peer);
+  return port?.name ?? dev;
+}
+
+/**
+ * The settings words → desired and declared facts, reading config= and ifcfg= through ctx.files.
+ * The one settings reader: network-script (start, stop, status) and doctor both use it. Without
+ * netdev= or bond=, the uplink defaults to the observed host's default route device.
+ */
 export function readSettings(
   ctx: Pick<Context, 'files'>,
   words: readonly string[],

@@ -4,9 +4,12 @@ import { acquireLock, lockPath } from '../apply/lock.ts';
 import { defaultGateway, probeGateway } from '../apply/probe.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
 import { readRecord, removeRecord, statePath, writeRecord } from '../apply/state.ts';
-import { parseNetworkSettings, renderSettingsHelp, settingsSources } from '../config/network.ts';
+import { type DeclaredFacts, renderSettingsHelp } from '../config/network.ts';
+import { renderFindings } from '../doctor/report.ts';
+import { reviewNetwork } from '../doctor/review.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
-import { findLink, type HostState, portsOf } from '../model/host.ts';
+import type { Finding } from '../model/finding.ts';
+import { findLink, type HostState, type Link, portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import type { Plan } from '../model/plan.ts';
 import { observeHost } from '../observe/host.ts';
@@ -19,9 +22,11 @@ import {
   planNetworkStart,
   planNetworkStop,
 } from '../plan/network.ts';
-import { withRouteFamilies } from '../plan/route.ts';
+import { isMovableRoute, withRouteFamilies } from '../plan/route.ts';
+import { BRIDGE_NF_KEYS } from '../plan/sysctl.ts';
 import { bridgeWord, runConfirm, waitForConfirm } from './confirm.ts';
 import type { Context } from './context.ts';
+import { gatherDoctorInput, readSettings } from './doctor.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
 
@@ -32,8 +37,11 @@ Turns dom0's NICs (one NIC, or a bond of several) into the bridge guests hang of
 dom0's addresses and routes onto it. xend runs "network-script start" with the words of
 (network-script '...') split on single spaces, so every setting is one key=value word.
 
-  start    observe, plan only what differs, apply, verify (the plan must then be empty);
-           if the default gateway answered before and does not after, roll back.
+  start    observe, review (the xenplan doctor rules; findings go to stderr and, with
+           --dry-run, to the top of the script; with strict=yes an error stops start
+           before anything changes), plan only what differs, apply, verify (the plan
+           must then be empty); if the default gateway answered before and does not
+           after, roll back.
            What start created is recorded in /run/xenplan/network-BRIDGE.json.
   stop     undo what start recorded: release slaves and ports, delete the bridge and bond it
            created, put addresses and routes back, restore sysctls. Nothing else is touched.
@@ -46,7 +54,7 @@ ${renderSettingsHelp()}
 
 Options:
   --dry-run            print the plan as a POSIX sh script (disruptive steps are marked); change nothing
-  --json               with --dry-run or status: JSON
+  --json               with --dry-run (steps and doctor findings) or status: JSON
   --confirm=SECONDS    after start, wait for "xenplan confirm" that long, else roll back
   -h, --help           this help
 
@@ -112,93 +120,142 @@ function confirmSeconds(value: unknown): number | undefined {
   return Number(text);
 }
 
-/** The NIC behind the default route; through the bridge (or the netloop veth) when it is on one already. */
-export function defaultRouteUplink(host: HostState): string | undefined {
-  const route =
-    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.family === 'inet' && r.dev) ??
-    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.dev);
-  const dev = route?.dev;
-  if (dev === undefined) return undefined;
-  const link = findLink(host, dev);
-  let bridge: string | undefined;
-  if (link?.kind === 'bridge') bridge = dev;
-  else if (link?.kind === 'veth' && link.peer) bridge = findLink(host, link.peer)?.master;
-  if (bridge === undefined || findLink(host, bridge)?.kind !== 'bridge') return dev;
-  const port = portsOf(host, bridge).find((p) => !/^(vif|tap)/.test(p.name) && p.name !== link?.peer);
-  return port?.name ?? dev;
-}
-
-/** Settings → NetworkDesired, reading config= and ifcfg= through ctx.files. */
-export function readDesired(ctx: Context, words: readonly string[], host: HostState): NetworkDesired {
-  const sources = settingsSources([...words]);
-  let configText: { name: string; text: string } | undefined;
-  if (sources.config !== undefined) {
-    const text = ctx.files.read(sources.config);
-    if (text === undefined)
-      throw new XenplanError(
-        'config',
-        `config=${sources.config}: cannot read it; expected a readable settings file`,
-      );
-    configText = { name: sources.config, text };
-  }
-  let ifcfg: Record<string, string> | undefined;
-  if (sources.ifcfg !== undefined) {
-    const names = ctx.files.list(sources.ifcfg);
-    if (names === undefined)
-      throw new XenplanError(
-        'config',
-        `ifcfg=${sources.ifcfg}: cannot list it; expected a directory of ifcfg-* files`,
-      );
-    ifcfg = {};
-    for (const name of names.filter((n) => n.startsWith('ifcfg-')).sort()) {
-      const text = ctx.files.read(`${sources.ifcfg}/${name}`);
-      if (text !== undefined) ifcfg[name] = text;
-    }
-  }
-  const uplink = defaultRouteUplink(host);
-  return parseNetworkSettings({
-    words: [...words],
-    ...(configText === undefined ? {} : { configText }),
-    ...(ifcfg === undefined ? {} : { ifcfg }),
-    ...(uplink === undefined ? {} : { defaultRouteDev: uplink }),
-  }).desired;
-}
-
 function printPlan(
   ctx: Context,
   plan: Plan,
   json: boolean,
   title: string,
   extra: Record<string, unknown> = {},
+  comments: readonly string[] = [],
 ): void {
   if (json) ctx.out(renderJson(plan, extra));
   else {
     const disruptive = plan.steps.filter((s) => s.disruptive).length;
-    const preamble =
-      disruptive === 0
+    const preamble = [
+      ...comments,
+      ...(disruptive === 0
         ? []
-        : [`${disruptive} step(s) interrupt traffic; they are marked (interrupts traffic)`];
+        : [`${disruptive} step(s) interrupt traffic; they are marked (interrupts traffic)`]),
+    ];
     ctx.out(renderScript(plan, { title, preamble }));
   }
 }
 
+/**
+ * The doctor findings as dry-run comment lines: `doctor: SEVERITY ID MESSAGE`, one per finding,
+ * then, with strict=yes and errors, the line saying start would stop there.
+ */
+export function renderFindingComments(findings: readonly Finding[], strict: boolean): string[] {
+  const lines = findings.map((f) => `doctor: ${f.severity} ${f.id} ${f.message}`);
+  const stop = strictStop(findings, strict);
+  if (stop !== undefined) lines.push(`doctor: ${stop}; start would stop here`);
+  return lines;
+}
+
+/** With strict=yes and any error finding, why start stops (else undefined). */
+export function strictStop(findings: readonly Finding[], strict: boolean): string | undefined {
+  const errors = findings.filter((f) => f.severity === 'error').length;
+  return strict && errors > 0 ? `strict=yes: doctor found ${errors} error(s)` : undefined;
+}
+
+/**
+ * The host as start will leave it, as far as the doctor review is concerned. What start sets
+ * comes from the settings: the bridge's STP and timers, its MTU and pinned MAC (the uplink's),
+ * the uplink (and the netloop vif) in the bridge, the bond's mode, options and slaves, dom0's
+ * addresses and routes on their holder, the bridge-nf sysctls. Everything else stays as observed
+ * (NOARP flags, other devices, vifs, the firewall). So the review does not report what start is
+ * about to fix (the address on the NIC that becomes a port), but does report what start keeps.
+ * Devices start creates are left out: the review takes them from the settings. Pure.
+ */
+export function projectStart(observed: HostState, want: NetworkDesired): HostState {
+  const holder = holderOf(want);
+  const sources = new Set(addressSources(want));
+  const bridgeName = want.bridge.name;
+  const bond = want.bond;
+  const uplinkMac = findLink(observed, want.uplink)?.mac ?? findLink(observed, bond?.slaves[0] ?? '')?.mac;
+  const ports = new Set([want.uplink, ...(want.dom0.kind === 'netloop' ? [want.dom0.vif] : [])]);
+  const links = observed.links.map((link): Link => {
+    let next: Link = link;
+    if (ports.has(link.name)) next = { ...next, master: bridgeName };
+    if (want.bridge.mtu !== undefined && (link.name === want.uplink || link.name === bridgeName))
+      next = { ...next, mtu: want.bridge.mtu };
+    if (link.name === bridgeName && link.bridge !== undefined)
+      next = {
+        ...next,
+        bridge: {
+          ...link.bridge,
+          stp: want.bridge.stp,
+          forwardDelay: want.bridge.forwardDelay,
+          helloTime: want.bridge.helloTime ?? link.bridge.helloTime,
+          maxAge: want.bridge.maxAge ?? link.bridge.maxAge,
+        },
+        ...(uplinkMac === undefined ? {} : { mac: uplinkMac, macPinned: true }),
+      };
+    if (bond?.slaves.includes(link.name)) next = { ...next, master: bond.name };
+    if (bond !== undefined && link.name === bond.name && link.bond !== undefined) {
+      const miimon = Number(bond.options.miimon ?? link.bond.miimon);
+      next = {
+        ...next,
+        bond: {
+          ...link.bond,
+          mode: bond.mode,
+          options: { ...link.bond.options, ...bond.options },
+          miimon: Number.isFinite(miimon) ? miimon : link.bond.miimon,
+        },
+      };
+    }
+    return next;
+  });
+  const moves = (dev: string | undefined) => dev !== undefined && dev !== holder && sources.has(dev);
+  const addresses = observed.addresses.map((a) =>
+    moves(a.dev) && isMovable(a) && a.peer === undefined ? { ...a, dev: holder } : a,
+  );
+  const routes = observed.routes.map((r) => (moves(r.dev) && isMovableRoute(r) ? { ...r, dev: holder } : r));
+  const sysctls = { ...observed.sysctls };
+  if (want.bridgeNf !== 'keep')
+    for (const key of BRIDGE_NF_KEYS)
+      if (sysctls[key] !== undefined) sysctls[key] = want.bridgeNf === 'on' ? '1' : '0';
+  return { links, addresses, routes, sysctls };
+}
+
+/** The doctor review start runs first: the settings, the host start observed, and the live facts. */
+async function reviewStart(
+  ctx: Context,
+  settings: { desired: NetworkDesired; declared: DeclaredFacts },
+  host: HostState,
+): Promise<Finding[]> {
+  return reviewNetwork(
+    await gatherDoctorInput(ctx, { ...settings, host: projectStart(host, settings.desired) }),
+  );
+}
+
 async function start(ctx: Context, words: readonly string[], options: Options): Promise<number> {
   const observe = () => observeHost(ctx.runner, ctx.files);
-  let host = await observe();
-  let want = readDesired(ctx, words, host);
-  const title = `network-script start: ${describeWant(want)}`;
   if (options.dryRun) {
-    printPlan(ctx, planNetwork(want, host), options.json, title, {
-      command: 'start',
-      bridge: want.bridge.name,
-    });
+    const host = await observe();
+    const settings = readSettings(ctx, words, host);
+    const want = settings.desired;
+    const findings = await reviewStart(ctx, settings, host);
+    printPlan(
+      ctx,
+      planNetwork(want, host),
+      options.json,
+      `network-script start: ${describeWant(want)}`,
+      { command: 'start', bridge: want.bridge.name, findings },
+      renderFindingComments(findings, want.strict),
+    );
     return 0;
   }
   const release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
   try {
-    // The host may have changed while we waited for the lock.
-    host = await observe();
-    want = readDesired(ctx, words, host);
+    // Observed under the lock: nobody else changes the host between this and applying.
+    const host = await observe();
+    const settings = readSettings(ctx, words, host);
+    const want = settings.desired;
+    const findings = await reviewStart(ctx, settings, host);
+    if (findings.length > 0) ctx.err(`network-script: doctor review:\n${renderFindings(findings)}`);
+    const stop = strictStop(findings, want.strict);
+    if (stop !== undefined) throw new XenplanError('config', `${stop}; nothing was changed`);
     const { plan, record } = planNetworkStart(want, host);
     for (const warning of plan.warnings) ctx.err(`network-script: warning: ${warning}\n`);
     if (plan.steps.length === 0) {
@@ -435,7 +492,7 @@ export function renderStatus(s: NetworkStatus): string {
 
 async function status(ctx: Context, words: readonly string[], json: boolean): Promise<number> {
   const host = await observeHost(ctx.runner, ctx.files);
-  const want = readDesired(ctx, words, host);
+  const want = readSettings(ctx, words, host).desired;
   const plan = planNetwork(want, host);
   const recorded = readRecord(statePath(ctx.env, want.bridge.name)) !== undefined;
   const s = describeStatus(want, host, plan, recorded);

@@ -61,6 +61,13 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     return { links, addresses, routes };
   }
 
+  /** Lets IPv6 duplicate address detection settle, so snapshots compare like with like. */
+  function settle(): void {
+    const deadline = Date.now() + 5000;
+    while (dom0.ip('-6', 'address', 'show', 'tentative').trim() !== '' && Date.now() < deadline)
+      dom0.exec(['sleep', '0.1']);
+  }
+
   beforeAll(() => {
     dom0 = new Netns('net-dom0');
     upstream = new Netns('net-up');
@@ -74,10 +81,7 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
     dom0.ip('route', 'add', '198.51.100.0/24', 'via', '192.0.2.1', 'metric', '50');
     dom0.ip('-6', 'route', 'add', 'default', 'via', '2001:db8::1');
-    // Let IPv6 duplicate address detection settle, so snapshots compare like with like.
-    const deadline = Date.now() + 5000;
-    while (dom0.ip('-6', 'address', 'show', 'tentative').trim() !== '' && Date.now() < deadline)
-      dom0.exec(['sleep', '0.1']);
+    settle();
     original = layout();
   });
 
@@ -151,12 +155,15 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
 
   it('a second start plans nothing, and a guest vif in the bridge is left alone', () => {
     cable(dom0, 'vif1.0', upstream, 'guest0');
+    // Xen's MAC for vifs, so the bridge never adopts it (doctor's BR001 would warn otherwise).
+    dom0.ip('link', 'set', 'vif1.0', 'address', 'fe:ff:ff:ff:ff:ff');
     dom0.ip('link', 'set', 'vif1.0', 'master', 'xenbr0', 'up');
     const dry = run('start', 'netdev=eth0', '--dry-run', '--json');
     expect(dry.status).toBe(0);
     expect(JSON.parse(dry.stdout)).toEqual({
       command: 'start',
       bridge: 'xenbr0',
+      findings: [],
       steps: [],
       warnings: [],
       xenstore: [],
@@ -277,6 +284,106 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     );
     expect(layout().addresses).toEqual(['192.0.2.10/24 xenbr0', '2001:db8::10/64 xenbr0']);
     expect(run('stop').status).toBe(0);
+    expect(layout()).toEqual(original);
+  });
+  const ARP001_XENBR0 =
+    "ARP is off (NOARP) on xenbr0, which carries IPv4: incoming ARP is ignored, no ARP is sent, and neighbours resolve to xenbr0's own MAC; IPv4 to the LAN is broken";
+  const arp002 = (dev: string) =>
+    `ARP is off on ${dev}: "arp off" on L2 ports does not affect bridging; it only hides the real fault, and on a bond with addresses it suppresses failover gratuitous ARPs (Xen stopped doing this in 2007)`;
+
+  it('--dry-run puts the doctor findings at the top of the script and in the JSON', () => {
+    // Live: eth0 (about to become a port) has ARP off. Declared: the admin turns ARP off on xenbr0.
+    dom0.ip('link', 'set', 'dev', 'eth0', 'arp', 'off');
+    settle();
+    try {
+      const before = dom0.snapshot();
+      const dry = run('start', 'netdev=eth0', 'noarp=xenbr0', 'strict=yes', '--dry-run');
+      expect(dry.stderr).toBe('');
+      expect(dry.status).toBe(0);
+      expect(dry.stdout.split('\n').slice(0, 5)).toEqual([
+        '#!/bin/sh',
+        '# network-script start: bridge xenbr0 with eth0',
+        `# doctor: error ARP001 ${ARP001_XENBR0}`,
+        `# doctor: warning ARP002 ${arp002('eth0')}`,
+        '# doctor: strict=yes: doctor found 1 error(s); start would stop here',
+      ]);
+      expect(dry.stdout.indexOf('# doctor:')).toBeLessThan(dry.stdout.indexOf('\nset -e\n'));
+      expect(dom0.exec(['sh', '-n', '-c', dry.stdout])).toMatchObject({ status: 0, stderr: '' });
+
+      const json = run('start', 'netdev=eth0', 'noarp=xenbr0', '--dry-run', '--json');
+      expect(json.status).toBe(0);
+      const doc = JSON.parse(json.stdout);
+      expect(Object.keys(doc)).toEqual(['command', 'bridge', 'findings', 'steps', 'warnings', 'xenstore']);
+      expect(doc.findings).toEqual([
+        {
+          id: 'ARP001',
+          severity: 'error',
+          message: ARP001_XENBR0,
+          fix: 'ip link set xenbr0 arp on (and drop "arp off" for xenbr0 from the setup)',
+          source: 'net/ipv4/arp.c arp_rcv, arp_send_dst, arp_constructor',
+          objects: ['xenbr0'],
+        },
+        expect.objectContaining({ id: 'ARP002', severity: 'warning', objects: ['eth0'] }),
+      ]);
+      expect(doc.steps.length).toBeGreaterThan(0);
+      expect(dom0.snapshot()).toBe(before);
+      expect(existsSync(state)).toBe(false);
+    } finally {
+      dom0.ip('link', 'set', 'dev', 'eth0', 'arp', 'on');
+    }
+  });
+
+  it('start prints the findings on stderr and applies anyway (no strict=yes)', () => {
+    const started = run('start', 'netdev=eth0', 'noarp=vif1.0');
+    expect(started.stderr).toBe(
+      [
+        'network-script: doctor review:',
+        'Warnings:',
+        `  ARP002 ${arp002('vif1.0')}`,
+        '    fix: ip link set vif1.0 arp on; then look at BOND001/BR002 for the real fault',
+        '    source: net/ipv4/arp.c; xen-project/xen commit 06809a93ad ("Remove netloop from network bridge init scripts")',
+        '',
+        '0 errors, 1 warning, 0 info.',
+        '',
+      ].join('\n'),
+    );
+    expect(started.status).toBe(0);
+    expect(started.stdout).toBe(
+      "xenbr0: 11 step(s) applied; dom0's addresses on xenbr0; gateway 192.0.2.1 answers\n",
+    );
+    expect(layout().addresses).toEqual(['192.0.2.10/24 xenbr0', '2001:db8::10/64 xenbr0']);
+    const stopped = run('stop');
+    expect(stopped.status).toBe(0);
+    expect(layout()).toEqual(original);
+  });
+
+  it('strict=yes: an error finding stops start before anything changes', () => {
+    // A bridge left from an earlier setup, with ARP off: dom0's addresses would move onto it.
+    dom0.ip('link', 'add', 'xenbr0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
+    dom0.ip('link', 'set', 'dev', 'xenbr0', 'arp', 'off');
+    settle();
+    try {
+      const before = dom0.snapshot();
+      const started = run('start', 'netdev=eth0', 'strict=yes');
+      expect(started.status).toBe(1);
+      expect(started.stdout).toBe('');
+      expect(started.stderr).toContain(
+        `network-script: doctor review:\nErrors:\n  ARP001 ${ARP001_XENBR0}\n`,
+      );
+      expect(started.stderr).toMatch(
+        /\nnetwork-script: strict=yes: doctor found 1 error\(s\); nothing was changed\n$/,
+      );
+      expect(dom0.snapshot()).toBe(before);
+      expect(existsSync(state)).toBe(false);
+
+      // Without strict=yes the same finding is printed and start goes on (dry-run: nothing applied).
+      const lenient = run('start', 'netdev=eth0', '--dry-run');
+      expect(lenient.status).toBe(0);
+      expect(lenient.stdout).toContain(`\n# doctor: error ARP001 ${ARP001_XENBR0}\n`);
+      expect(lenient.stdout).not.toContain('start would stop here');
+    } finally {
+      dom0.ip('link', 'del', 'xenbr0');
+    }
     expect(layout()).toEqual(original);
   });
 });

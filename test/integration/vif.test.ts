@@ -353,7 +353,7 @@ describe.runIf(can.ok)('vif-script', () => {
       const { mkdirSync, writeFileSync } = await import('node:fs');
       // A live process standing in for network-script, holding the lock.
       const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
-      const runDir = xen.env().XENPLAN_RUN_DIR;
+      const runDir = xen.env().XENPLAN_RUN_DIR!;
       mkdirSync(runDir, { recursive: true });
       writeFileSync(`${runDir}/network.lock`, `${holder.pid}\n`);
       const online = new Promise<number>((resolve) => {
