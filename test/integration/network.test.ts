@@ -61,13 +61,6 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     return { links, addresses, routes };
   }
 
-  /** Lets IPv6 duplicate address detection settle, so snapshots compare like with like. */
-  function settle(): void {
-    const deadline = Date.now() + 5000;
-    while (dom0.ip('-6', 'address', 'show', 'tentative').trim() !== '' && Date.now() < deadline)
-      dom0.exec(['sleep', '0.1']);
-  }
-
   beforeAll(() => {
     dom0 = new Netns('net-dom0');
     upstream = new Netns('net-up');
@@ -81,7 +74,7 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
     dom0.ip('route', 'add', '198.51.100.0/24', 'via', '192.0.2.1', 'metric', '50');
     dom0.ip('-6', 'route', 'add', 'default', 'via', '2001:db8::1');
-    settle();
+    dom0.settle();
     original = layout();
   });
 
@@ -294,7 +287,7 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
   it('--dry-run puts the doctor findings at the top of the script and in the JSON', () => {
     // Live: eth0 (about to become a port) has ARP off. Declared: the admin turns ARP off on xenbr0.
     dom0.ip('link', 'set', 'dev', 'eth0', 'arp', 'off');
-    settle();
+    dom0.settle();
     try {
       const before = dom0.snapshot();
       const dry = run('start', 'netdev=eth0', 'noarp=xenbr0', 'strict=yes', '--dry-run');
@@ -361,7 +354,7 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     // A bridge left from an earlier setup, with ARP off: dom0's addresses would move onto it.
     dom0.ip('link', 'add', 'xenbr0', 'type', 'bridge', 'stp_state', '0', 'forward_delay', '0');
     dom0.ip('link', 'set', 'dev', 'xenbr0', 'arp', 'off');
-    settle();
+    dom0.settle();
     try {
       const before = dom0.snapshot();
       const started = run('start', 'netdev=eth0', 'strict=yes');

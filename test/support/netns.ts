@@ -65,8 +65,16 @@ export class Netns {
     spawnSync('ip', ['netns', 'del', this.name], { stdio: 'ignore' });
   }
 
-  /** Links, masters, addresses and routes: compared before/after a dry-run. */
+  /** Lets IPv6 duplicate address detection finish (at most 5 s), so snapshots compare like with like. */
+  settle(): void {
+    const deadline = Date.now() + 5000;
+    while (this.ip('-6', 'address', 'show', 'tentative').trim() !== '' && Date.now() < deadline)
+      spawnSync('sleep', ['0.1']);
+  }
+
+  /** Links, masters, addresses and routes (after DAD settles): compared before/after a run. */
   snapshot(): string {
+    this.settle();
     const links = this.json('-details', 'link', 'show').map((l) => ({
       name: l.ifname,
       master: l.master,

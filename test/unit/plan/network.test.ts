@@ -340,6 +340,7 @@ describe('planNetworkStart: netloop', () => {
       ['bridge:xenbr0:mac', 'bridge', `ip link set dev xenbr0 address ${MAC0}`, false],
       ['port:eth0:master', 'port', 'ip link set dev eth0 master xenbr0', true],
       ['link:veth0:mac', 'link', 'ip link set dev veth0 address 52:54:00:00:00:c0', false],
+      ['link:vif0.0:mac', 'link', 'ip link set dev vif0.0 address fe:ff:ff:ff:ff:ff', false],
       ['port:vif0.0:master', 'port', 'ip link set dev vif0.0 master xenbr0', false],
       ['link:xenbr0:up', 'link', 'ip link set dev xenbr0 up', false],
       ['link:vif0.0:up', 'link', 'ip link set dev vif0.0 up', false],
