@@ -1,11 +1,12 @@
 import { XenplanError } from '../model/error.ts';
-import { runBridgePort } from './bridge-port.ts';
 import { type Context, version } from './context.ts';
 import { EXIT_HELP, type Role } from './exit.ts';
-import { runInstall, runUninstall } from './install.ts';
-import { runLab } from './lab.ts';
-import { runNetwork } from './network.ts';
 import { runVif } from './vif.ts';
+
+// Only vif-script, which runs on every guest start, is loaded up front; every other command
+// is imported when asked for, so a hotplug event pays nothing for doctor, lab or install.
+const runNetwork = async (ctx: Context, args: readonly string[]) =>
+  (await import('./network.ts')).runNetwork(ctx, args);
 
 /** The role from the name the bundle was invoked as: vif*, network*, anything else. */
 export function roleOf(invokedAs: string): Role {
@@ -50,8 +51,7 @@ export async function dispatch(ctx: Context, role: Role): Promise<number> {
   }
   if (role === 'xenplan') return dispatchXenplan(ctx, args);
   if (role === 'vif') return runVif(ctx, args);
-  if (role === 'network') return runNetwork(ctx, args);
-  throw new XenplanError('usage', `the ${role} role is not available in this build`);
+  return runNetwork(ctx, args);
 }
 
 async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<number> {
@@ -64,11 +64,11 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       ctx.out(XENPLAN_HELP);
       return command === undefined ? 2 : 0;
     case 'bridge-port':
-      return runBridgePort(ctx, rest);
+      return (await import('./bridge-port.ts')).runBridgePort(ctx, rest);
     case 'vif':
       return runVif(ctx, rest);
     case 'lab':
-      return runLab(ctx, rest);
+      return (await import('./lab.ts')).runLab(ctx, rest);
     case 'network':
       return runNetwork(ctx, rest);
     case 'confirm':
@@ -76,9 +76,9 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
     case 'doctor':
       return (await import('./doctor.ts')).runDoctor(ctx, rest);
     case 'install':
-      return runInstall(ctx, rest);
+      return (await import('./install.ts')).runInstall(ctx, rest);
     case 'uninstall':
-      return runUninstall(ctx, rest);
+      return (await import('./install.ts')).runUninstall(ctx, rest);
     case 'xenstored': {
       // Hidden: the in-memory xenstore stand-in used by the lab, tests and benchmarks.
       const { runXenstoredMain } = await import('../lab/xenstored.ts');
