@@ -1,6 +1,5 @@
 import type { HostState } from '../model/host.ts';
 import type { Runner } from '../model/ports.ts';
-import { pingOnce } from '../plan/command.ts';
 
 /**
  * The gateway start checks: gateway= when given, else the main table's IPv4 default route's,
@@ -18,6 +17,7 @@ export function defaultGateway(host: HostState, explicit?: string): string | und
 
 /** One bounded probe: does `address` answer a ping within `deadlineSeconds`? */
 export async function probeGateway(runner: Runner, address: string, deadlineSeconds = 2): Promise<boolean> {
-  const result = await runner.run(pingOnce(address, deadlineSeconds));
+  const argv = ['ping', '-n', '-q', '-c', '1', '-W', '1', '-w', String(deadlineSeconds), address];
+  const result = await runner.run(argv);
   return result.exitCode === 0;
 }

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { XenplanError } from '../model/error.ts';
-import type { StartRecord } from '../plan/network.ts';
+import type { StartRecord } from '../model/record.ts';
 
 /**
  * The record of what `network-script start` created, one JSON file per bridge under

@@ -3,16 +3,15 @@ import { resolve } from 'node:path';
 import { applyAndVerify } from '../apply/converge.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
 import { XenplanError } from '../model/error.ts';
+import { MANIFEST_PATH, SAVED_SUFFIX } from '../model/install.ts';
 import type { Plan } from '../model/plan.ts';
 import { observeInstalled, sha256Of } from '../observe/install.ts';
 import {
   type InstallRequest,
   installPaths,
-  MANIFEST_PATH,
   planInstall,
   planUninstall,
   renderInstallNotes,
-  SAVED_SUFFIX,
   type UninstallRequest,
 } from '../plan/install.ts';
 import {
@@ -22,7 +21,7 @@ import {
   renderUdevRules,
   UDEV_RULES_PATH,
   VIF_SCRIPT_NAME,
-} from '../xen/udev-rules.ts';
+} from '../plan/udev-rules.ts';
 import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';

@@ -1,7 +1,7 @@
+import type { DoctorInput } from '../model/doctor.ts';
 import type { Address, Link } from '../model/host.ts';
 import { BOND_MODES } from '../model/network.ts';
 import { type BondProc, parseBondProc } from './bond-proc.ts';
-import type { DoctorInput } from './input.ts';
 
 /**
  * Facts: the DoctorInput folded into one view the rules share. Per object, live facts win

@@ -1,6 +1,6 @@
+import type { DoctorInput } from '../model/doctor.ts';
 import type { Finding, Severity } from '../model/finding.ts';
 import { collectFacts } from './facts.ts';
-import type { DoctorInput } from './input.ts';
 import { RULES } from './rules.ts';
 
 const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };

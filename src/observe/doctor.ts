@@ -1,4 +1,4 @@
-import type { DoctorInput } from '../doctor/input.ts';
+import type { DoctorInput } from '../model/doctor.ts';
 import type { HostState } from '../model/host.ts';
 import type { FileReader, Runner } from '../model/ports.ts';
 

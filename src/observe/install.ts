@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import type { FileReader } from '../model/ports.ts';
 import {
   type InstalledState,
   MANIFEST_PATH,
@@ -8,7 +7,8 @@ import {
   parseManifest,
   SAVED_SUFFIX,
   underPrefix,
-} from '../plan/install.ts';
+} from '../model/install.ts';
+import type { FileReader } from '../model/ports.ts';
 
 export function sha256Of(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');

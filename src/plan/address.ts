@@ -1,17 +1,8 @@
 import type { Address, Family, HostState } from '../model/host.ts';
 import type { Step } from '../model/plan.ts';
+import type { MovedAddress } from '../model/record.ts';
 import { ip } from './command.ts';
 import { makeStep } from './step.ts';
-
-/** One address start put on dom0's holder: where it came from (undefined: given by address=). */
-export interface MovedAddress {
-  readonly from: string | undefined;
-  readonly to: string;
-  /** `192.0.2.10/24`. */
-  readonly cidr: string;
-  readonly family: Family;
-  readonly broadcast?: string;
-}
 
 export interface AddressPlan {
   readonly add: Step[];

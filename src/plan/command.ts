@@ -87,8 +87,3 @@ export function routeWords(route: RouteSpec): string[] {
   if (route.scope !== undefined) words.push('scope', route.scope);
   return words;
 }
-
-/** `ping` once, bounded: at most `deadline` seconds, answered or not. */
-export function pingOnce(address: string, deadline: number): Argv {
-  return ['ping', '-n', '-q', '-c', '1', '-W', '1', '-w', String(deadline), address];
-}

@@ -2,46 +2,15 @@ import { XenplanError } from '../model/error.ts';
 import { type Address, findLink, type HostState, type Link, type Route } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import { makePlan, type Plan, type Step } from '../model/plan.ts';
+import type { EnslavedDevice, StartRecord } from '../model/record.ts';
 import { PORT_MAC } from '../model/vif.ts';
-import { cidrOf, type MovedAddress, planAddresses } from './address.ts';
+import { cidrOf, planAddresses } from './address.ts';
 import { bondMac, planBond } from './bond.ts';
 import { planBridge } from './bridge.ts';
 import { ip, routeWords, sysctlSet } from './command.ts';
-import {
-  describeRoute,
-  type MovedRoute,
-  planRoutes,
-  routeKey,
-  routeSpec,
-  routeStep,
-  withRouteFamilies,
-} from './route.ts';
+import { describeRoute, planRoutes, routeKey, routeSpec, routeStep, withRouteFamilies } from './route.ts';
 import { makeStep } from './step.ts';
-import { planBridgeNf, type SysctlChange } from './sysctl.ts';
-
-/**
- * What `network-script start` changed, kept in a state file so `stop` undoes exactly that:
- * devices it created are deleted, devices it enslaved are released (and brought back up when
- * they were up), addresses and routes go back to where they were, sysctls get their values back.
- */
-export interface StartRecord {
-  readonly version: 1;
-  readonly bridge: string;
-  /** Devices start created, in creation order (stop deletes them in reverse). */
-  readonly created: readonly string[];
-  /** Devices start put into a master: the master, the one they had before, whether they were up. */
-  readonly enslaved: readonly EnslavedDevice[];
-  readonly addresses: readonly MovedAddress[];
-  readonly routes: readonly MovedRoute[];
-  readonly sysctls: readonly SysctlChange[];
-}
-
-export interface EnslavedDevice {
-  readonly dev: string;
-  readonly master: string;
-  readonly before?: string;
-  readonly up: boolean;
-}
+import { planBridgeNf } from './sysctl.ts';
 
 export interface NetworkPlan {
   readonly plan: Plan;

@@ -1,13 +1,8 @@
 import type { HostState, Route } from '../model/host.ts';
 import type { Step } from '../model/plan.ts';
+import type { MovedRoute } from '../model/record.ts';
 import { ip, type RouteSpec, routeWords } from './command.ts';
 import { makeStep } from './step.ts';
-
-/** A route start re-created on dom0's holder, as it was before. */
-export interface MovedRoute {
-  readonly to: string;
-  readonly route: Route;
-}
 
 /** Routes an admin or a daemon made (not the kernel's own, not the local table), unicast. */
 export function isMovableRoute(r: Route): boolean {

@@ -1,6 +1,7 @@
 import type { HostState } from '../model/host.ts';
 import type { BridgeNf } from '../model/network.ts';
 import type { Step } from '../model/plan.ts';
+import type { SysctlChange } from '../model/record.ts';
 import { sysctlSet } from './command.ts';
 import { makeStep } from './step.ts';
 
@@ -9,11 +10,6 @@ export const BRIDGE_NF_KEYS = [
   'net.bridge.bridge-nf-call-ip6tables',
   'net.bridge.bridge-nf-call-arptables',
 ] as const;
-
-export interface SysctlChange {
-  readonly key: string;
-  readonly before: string;
-}
 
 /** bridge-nf=on|off: set the three bridge-netfilter sysctls that differ; keep: nothing. */
 export function planBridgeNf(

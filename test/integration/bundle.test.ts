@@ -73,6 +73,7 @@ describe.each(nodes)('the bundle copied alone, on %s', (_name, nodeDir) => {
       dom0.ip('link', 'add', 'vif3.0', 'type', 'veth', 'peer', 'name', 'guest');
       xen.addVif(3, 0, { bridge: 'xenbr0' });
     });
+    // biome-ignore lint/suspicious/noDuplicateTestHooks: biome does not see describe.runIf(…)(…) as a new scope
     afterAll(async () => {
       dom0?.delete();
       await xen.stop();

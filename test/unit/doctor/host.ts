@@ -5,8 +5,8 @@
  */
 
 import { collectFacts } from '../../../src/doctor/facts.ts';
-import type { DoctorInput } from '../../../src/doctor/input.ts';
 import { findRule } from '../../../src/doctor/rules.ts';
+import type { DoctorInput } from '../../../src/model/doctor.ts';
 import type { Finding } from '../../../src/model/finding.ts';
 import type { Address, BridgeState, HostState, Link, Route } from '../../../src/model/host.ts';
 import type { NetworkDesired } from '../../../src/model/network.ts';

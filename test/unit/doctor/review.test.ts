@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DoctorInput } from '../../../src/doctor/input.ts';
 import { reviewNetwork, sortFindings } from '../../../src/doctor/review.ts';
+import type { DoctorInput } from '../../../src/model/doctor.ts';
 import type { Finding } from '../../../src/model/finding.ts';
 import type { NetworkDesired } from '../../../src/model/network.ts';
 import { host } from './host.ts';

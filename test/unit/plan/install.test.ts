@@ -3,18 +3,20 @@ import { describe, expect, it } from 'vitest';
 import type { XenplanError } from '../../../src/model/error.ts';
 import {
   type InstalledState,
-  type InstallRequest,
-  installPaths,
   MANIFEST_PATH,
   type Manifest,
   type PathState,
   parseManifest,
+  renderManifest,
+} from '../../../src/model/install.ts';
+import {
+  type InstallRequest,
+  installPaths,
   planInstall,
   planUninstall,
   renderInstallNotes,
-  renderManifest,
 } from '../../../src/plan/install.ts';
-import { renderUdevRules } from '../../../src/xen/udev-rules.ts';
+import { renderUdevRules } from '../../../src/plan/udev-rules.ts';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

@@ -1,5 +1,5 @@
-import type { HostState } from '../model/host.ts';
-import type { NetworkDesired } from '../model/network.ts';
+import type { HostState } from './host.ts';
+import type { NetworkDesired } from './network.ts';
 
 /**
  * Everything `xenplan doctor` reviews, gathered by the caller (cli) beforehand: doctor itself

@@ -1,0 +1,65 @@
+import { type DeclaredFacts, parseNetworkSettings, settingsSources } from '../config/network.ts';
+import { XenplanError } from '../model/error.ts';
+import { findLink, type HostState, portsOf } from '../model/host.ts';
+import type { NetworkDesired } from '../model/network.ts';
+import type { Context } from './context.ts';
+
+/** The NIC behind the default route; through the bridge (or the netloop veth) when it is on one already. */
+export function defaultRouteUplink(host: HostState): string | undefined {
+  const route =
+    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.family === 'inet' && r.dev) ??
+    host.routes.find((r) => r.dst === 'default' && r.table === undefined && r.dev);
+  const dev = route?.dev;
+  if (dev === undefined) return undefined;
+  const link = findLink(host, dev);
+  let bridge: string | undefined;
+  if (link?.kind === 'bridge') bridge = dev;
+  else if (link?.kind === 'veth' && link.peer) bridge = findLink(host, link.peer)?.master;
+  if (bridge === undefined || findLink(host, bridge)?.kind !== 'bridge') return dev;
+  const port = portsOf(host, bridge).find((p) => !/^(vif|tap)/.test(p.name) && p.name !== link?.peer);
+  return port?.name ?? dev;
+}
+
+/**
+ * The settings words → desired and declared facts, reading config= and ifcfg= through ctx.files.
+ * The one settings reader: network-script (start, stop, status) and doctor both use it. Without
+ * netdev= or bond=, the uplink defaults to the observed host's default route device.
+ */
+export function readSettings(
+  ctx: Pick<Context, 'files'>,
+  words: readonly string[],
+  host: HostState | undefined,
+): { desired: NetworkDesired; declared: DeclaredFacts } {
+  const sources = settingsSources([...words]);
+  let configText: { name: string; text: string } | undefined;
+  if (sources.config !== undefined) {
+    const text = ctx.files.read(sources.config);
+    if (text === undefined)
+      throw new XenplanError(
+        'config',
+        `config=${sources.config}: cannot read it; expected a readable settings file`,
+      );
+    configText = { name: sources.config, text };
+  }
+  let ifcfg: Record<string, string> | undefined;
+  if (sources.ifcfg !== undefined) {
+    const names = ctx.files.list(sources.ifcfg);
+    if (names === undefined)
+      throw new XenplanError(
+        'config',
+        `ifcfg=${sources.ifcfg}: cannot list it; expected a directory of ifcfg-* files`,
+      );
+    ifcfg = {};
+    for (const name of names.filter((n) => n.startsWith('ifcfg-')).sort()) {
+      const text = ctx.files.read(`${sources.ifcfg}/${name}`);
+      if (text !== undefined) ifcfg[name] = text;
+    }
+  }
+  const uplink = host === undefined ? undefined : defaultRouteUplink(host);
+  return parseNetworkSettings({
+    words: [...words],
+    ...(configText === undefined ? {} : { configText }),
+    ...(ifcfg === undefined ? {} : { ifcfg }),
+    ...(uplink === undefined ? {} : { defaultRouteDev: uplink }),
+  });
+}

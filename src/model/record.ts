@@ -1,0 +1,47 @@
+import type { Family, Route } from './host.ts';
+
+/**
+ * What `network-script start` changed, kept in a state file so `stop` undoes exactly that:
+ * devices it created are deleted, devices it enslaved are released (and brought back up when
+ * they were up), addresses and routes go back to where they were, sysctls get their values back.
+ */
+export interface StartRecord {
+  readonly version: 1;
+  readonly bridge: string;
+  /** Devices start created, in creation order (stop deletes them in reverse). */
+  readonly created: readonly string[];
+  /** Devices start put into a master: the master, the one they had before, whether they were up. */
+  readonly enslaved: readonly EnslavedDevice[];
+  readonly addresses: readonly MovedAddress[];
+  readonly routes: readonly MovedRoute[];
+  readonly sysctls: readonly SysctlChange[];
+}
+
+export interface EnslavedDevice {
+  readonly dev: string;
+  readonly master: string;
+  readonly before?: string;
+  readonly up: boolean;
+}
+
+/** One address start put on dom0's holder: where it came from (undefined: given by address=). */
+export interface MovedAddress {
+  readonly from: string | undefined;
+  readonly to: string;
+  /** `192.0.2.10/24`. */
+  readonly cidr: string;
+  readonly family: Family;
+  readonly broadcast?: string;
+}
+
+/** A route start re-created on dom0's holder, as it was before. */
+export interface MovedRoute {
+  readonly to: string;
+  readonly route: Route;
+}
+
+/** A sysctl start changed, and the value it had before. */
+export interface SysctlChange {
+  readonly key: string;
+  readonly before: string;
+}
