@@ -9,10 +9,11 @@
  *   whose `kernel/` links to the package's modules and whose index comes from `depmod -b`.
  * - `linux.uml` boots with the host's `/` as its root (hostfs) mounted READ-ONLY, and
  *   `init=W/init.sh`. Stage 1 mounts an overlay (host `/` as lower layer, a tmpfs inside UML
- *   as upper layer), fresh tmpfs on `/run`, `/tmp`, `/var/log`, proc, sysfs, devtmpfs, and
+ *   as upper layer), fresh tmpfs on `/run` and `/var/log`, proc, sysfs, devtmpfs, and
  *   `W` itself as a writable hostfs mount, then chroots into the overlay and runs stage 2.
  *   So a scenario may write anywhere (`/etc`, `/var/lib/xen`, ...): writes land in UML's RAM
- *   and never reach the host, except under `W`.
+ *   and never reach the host, except under `W`. `/tmp` stays the host's (read through the
+ *   overlay): a checkout, and so the bundle, may live there (CI clones do).
  * - Stage 2 links `/lib/modules/<version>` to the tree in `W` (plain `modprobe` works),
  *   loads `bridge veth bonding br_netfilter` (required) and `dummy tun` (optional), exports
  *   the environment, runs `script.sh` with stdout+stderr to `W/output`, writes its exit
@@ -252,7 +253,7 @@ mount -t sysfs sysfs "$R/sys" || die "mount sysfs"
 mount -t devtmpfs devtmpfs "$R/dev" || die "mount devtmpfs"
 mkdir -p "$R/dev/pts" "$R/dev/shm"
 mount -t devpts devpts "$R/dev/pts"
-for d in /run /tmp /var/log; do
+for d in /run /var/log; do
   mount -t tmpfs -o mode=0755 tmpfs "$R$d" || die "mount tmpfs $d"
 done
 chmod 1777 "$R/tmp" "$R/dev/shm"
