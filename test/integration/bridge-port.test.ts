@@ -42,6 +42,8 @@ describe.runIf(can.ok)('xenplan bridge-port in a namespace', () => {
 
   it('applies: the bridge exists with the port in it, both up', () => {
     expect(left.ping('192.0.2.2', 1, 1)).toBe(false);
+    // Forget the failed neighbour entry that ping left, so the next one resolves afresh.
+    left.ip('neigh', 'flush', 'all');
     for (const port of ['eth0', 'eth1']) {
       const run = scripts.run('xenplan', ['bridge-port', 'xenbr0', port], { ns: dom0 });
       expect(run.stderr).toBe('');

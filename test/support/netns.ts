@@ -46,10 +46,10 @@ export class Netns {
   }
 
   /**
-   * Ping until `count` replies arrive or `deadline` seconds pass (bounded: at most 5/0.2 packets).
+   * Ping until `count` replies arrive or `deadline` seconds pass (bounded: 5 packets a second).
    * True when all `count` replies came back.
    */
-  ping(address: string, count = 2, deadline = 5): boolean {
+  ping(address: string, count = 2, deadline = 10): boolean {
     return (
       this.exec(['ping', '-n', '-q', '-c', String(count), '-w', String(deadline), '-i', '0.2', address])
         .status === 0
