@@ -12,6 +12,15 @@ export function confirmPaths(env: Context['env'], bridge: string): { pending: st
   return { pending: `${base}.pending`, ok: `${base}.ok` };
 }
 
+/** `--confirm=SECONDS`: whole seconds from 1 to 3600; undefined when not given. */
+export function parseConfirmSeconds(value: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 3600)
+    throw new XenplanError('usage', `--confirm=${text}: expected whole seconds from 1 to 3600`);
+  return Number(text);
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits up to `seconds` for a confirmation. True when it came. Cleans both files either way. */

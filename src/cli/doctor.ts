@@ -1,4 +1,4 @@
-import type { DeclaredFacts } from '../config/network.ts';
+import type { DeclaredFacts } from '../config/declared.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { reviewNetwork } from '../doctor/review.ts';
 import { RULES } from '../doctor/rules.ts';

@@ -6,14 +6,8 @@ import { XenplanError } from '../model/error.ts';
 import { MANIFEST_PATH, SAVED_SUFFIX } from '../model/install.ts';
 import type { Plan } from '../model/plan.ts';
 import { observeInstalled, sha256Of } from '../observe/install.ts';
-import {
-  type InstallRequest,
-  installPaths,
-  planInstall,
-  planUninstall,
-  renderInstallNotes,
-  type UninstallRequest,
-} from '../plan/install.ts';
+import { type InstallRequest, installPaths, planInstall } from '../plan/install.ts';
+import { renderInstallNotes } from '../plan/install-notes.ts';
 import {
   checkScriptsDir,
   DEFAULT_SCRIPTS_DIR,
@@ -22,6 +16,7 @@ import {
   UDEV_RULES_PATH,
   VIF_SCRIPT_NAME,
 } from '../plan/udev-rules.ts';
+import { planUninstall, type UninstallRequest } from '../plan/uninstall.ts';
 import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';

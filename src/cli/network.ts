@@ -4,31 +4,20 @@ import { acquireLock, lockPath } from '../apply/lock.ts';
 import { defaultGateway, probeGateway } from '../apply/probe.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
 import { readRecord, removeRecord, statePath, writeRecord } from '../apply/state.ts';
-import { type DeclaredFacts, renderSettingsHelp } from '../config/network.ts';
+import { renderSettingsHelp } from '../config/keys.ts';
 import { renderFindings } from '../doctor/report.ts';
-import { reviewNetwork } from '../doctor/review.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
-import type { Finding } from '../model/finding.ts';
-import { findLink, type HostState, portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import type { Plan } from '../model/plan.ts';
 import { observeHost } from '../observe/host.ts';
-import { cidrOf, isMovable } from '../plan/address.ts';
-import {
-  addressSources,
-  holderOf,
-  mergeRecords,
-  planNetwork,
-  planNetworkStart,
-  planNetworkStop,
-} from '../plan/network.ts';
-import { projectStart } from '../plan/project.ts';
-import { withRouteFamilies } from '../plan/route.ts';
-import { bridgeWord, runConfirm, waitForConfirm } from './confirm.ts';
+import { holderOf, mergeRecords, planNetwork, planNetworkStart, planNetworkStop } from '../plan/network.ts';
+import { describeStatus, renderStatus } from '../plan/status.ts';
+import { bridgeWord, parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
 import type { Context } from './context.ts';
-import { gatherDoctorInput } from './doctor.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
+import { renderFindingComments, reviewStart, strictStop } from './review.ts';
+import { rollBackStart } from './rollback.ts';
 import { readSettings } from './settings.ts';
 
 export const NETWORK_HELP = `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json] [--confirm=SECONDS]
@@ -93,7 +82,7 @@ export async function runNetwork(ctx: Context, args: readonly string[]): Promise
   const options = {
     dryRun: flags['dry-run'] === true,
     json: flags.json === true,
-    confirm: confirmSeconds(flags.confirm),
+    confirm: parseConfirmSeconds(flags.confirm),
   };
   switch (command as Command) {
     case 'confirm':
@@ -111,14 +100,6 @@ interface Options {
   readonly dryRun: boolean;
   readonly json: boolean;
   readonly confirm: number | undefined;
-}
-
-function confirmSeconds(value: unknown): number | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value);
-  if (!/^[0-9]{1,4}$/.test(text) || Number(text) < 1 || Number(text) > 3600)
-    throw new XenplanError('usage', `--confirm=${text}: expected whole seconds from 1 to 3600`);
-  return Number(text);
 }
 
 function printPlan(
@@ -140,34 +121,6 @@ function printPlan(
     ];
     ctx.out(renderScript(plan, { title, preamble }));
   }
-}
-
-/**
- * The doctor findings as dry-run comment lines: `doctor: SEVERITY ID MESSAGE`, one per finding,
- * then, with strict=yes and errors, the line saying start would stop there.
- */
-export function renderFindingComments(findings: readonly Finding[], strict: boolean): string[] {
-  const lines = findings.map((f) => `doctor: ${f.severity} ${f.id} ${f.message}`);
-  const stop = strictStop(findings, strict);
-  if (stop !== undefined) lines.push(`doctor: ${stop}; start would stop here`);
-  return lines;
-}
-
-/** With strict=yes and any error finding, why start stops (else undefined). */
-export function strictStop(findings: readonly Finding[], strict: boolean): string | undefined {
-  const errors = findings.filter((f) => f.severity === 'error').length;
-  return strict && errors > 0 ? `strict=yes: doctor found ${errors} error(s)` : undefined;
-}
-
-/** The doctor review start runs first: the settings, the host start observed, and the live facts. */
-async function reviewStart(
-  ctx: Context,
-  settings: { desired: NetworkDesired; declared: DeclaredFacts },
-  host: HostState,
-): Promise<Finding[]> {
-  return reviewNetwork(
-    await gatherDoctorInput(ctx, { ...settings, host: projectStart(host, settings.desired) }),
-  );
 }
 
 async function start(ctx: Context, words: readonly string[], options: Options): Promise<number> {
@@ -208,23 +161,7 @@ async function start(ctx: Context, words: readonly string[], options: Options): 
     const gateway = defaultGateway(host, want.gateway);
     const answered = gateway !== undefined && (await probeGateway(ctx.runner, gateway, 2));
     writeRecord(path, mergeRecords(previous, record));
-    const rollBack = async (why: string): Promise<never> => {
-      const undo = planNetworkStop(record, await observe());
-      try {
-        await applySteps(ctx.runner, undo.steps);
-      } catch (thrown) {
-        const error = toXenplanError(thrown);
-        throw new XenplanError('apply', `${why}; rolling back failed too: ${error.message}`, {
-          detail: `state kept in ${path}; network-script stop undoes the rest`,
-        });
-      }
-      if (previous === undefined) removeRecord(path);
-      else writeRecord(path, previous);
-      throw new XenplanError(
-        'verify',
-        `${why}; rolled back (${undo.steps.length} step(s)): the host is as it was before start`,
-      );
-    };
+    const rollBack = (why: string): Promise<never> => rollBackStart(ctx, { record, previous, path }, why);
     try {
       await applySteps(ctx.runner, plan.steps);
     } catch (thrown) {
@@ -298,137 +235,6 @@ async function stop(ctx: Context, words: readonly string[], options: Options): P
   } finally {
     release();
   }
-}
-
-export interface NetworkStatus {
-  readonly bridge: {
-    name: string;
-    exists: boolean;
-    up: boolean;
-    stp?: boolean;
-    forwardDelay?: number;
-    mac?: string;
-    ports: { name: string; up: boolean; carrier: boolean }[];
-  };
-  readonly bond?: {
-    name: string;
-    exists: boolean;
-    mode?: string;
-    activeSlave?: string;
-    miimon?: number;
-    slaves: { name: string; inBond: boolean; up: boolean; carrier: boolean }[];
-  };
-  readonly addresses: { dev: string; address: string }[];
-  readonly routes: { dst: string; gateway?: string; dev?: string }[];
-  readonly holder: string;
-  readonly converged: boolean;
-  readonly drift: string[];
-  readonly recorded: boolean;
-}
-
-/** What status shows, from the host and the plan that would converge it. Pure. */
-export function describeStatus(
-  want: NetworkDesired,
-  observed: HostState,
-  plan: Plan,
-  recorded: boolean,
-): NetworkStatus {
-  const host = withRouteFamilies(observed);
-  const bridge = findLink(host, want.bridge.name);
-  const devs = new Set([holderOf(want), ...addressSources(want)]);
-  const bond = want.bond === undefined ? undefined : findLink(host, want.bond.name);
-  return {
-    bridge: {
-      name: want.bridge.name,
-      exists: bridge !== undefined,
-      up: bridge?.up ?? false,
-      ...(bridge?.bridge === undefined
-        ? {}
-        : { stp: bridge.bridge.stp, forwardDelay: bridge.bridge.forwardDelay }),
-      ...(bridge?.mac === undefined ? {} : { mac: bridge.mac }),
-      ports: portsOf(host, want.bridge.name).map((p) => ({ name: p.name, up: p.up, carrier: p.carrier })),
-    },
-    ...(want.bond === undefined
-      ? {}
-      : {
-          bond: {
-            name: want.bond.name,
-            exists: bond !== undefined,
-            ...(bond?.bond === undefined
-              ? {}
-              : {
-                  mode: bond.bond.mode,
-                  miimon: bond.bond.miimon,
-                  ...(bond.bond.activeSlave === undefined ? {} : { activeSlave: bond.bond.activeSlave }),
-                }),
-            slaves: want.bond.slaves.map((name) => {
-              const s = findLink(host, name);
-              return {
-                name,
-                inBond: s?.master === want.bond?.name,
-                up: s?.up ?? false,
-                carrier: s?.carrier ?? false,
-              };
-            }),
-          },
-        }),
-    addresses: host.addresses
-      .filter((a) => devs.has(a.dev) && isMovable(a))
-      .map((a) => ({ dev: a.dev, address: cidrOf(a) })),
-    routes: host.routes
-      .filter((r) => r.dst === 'default' && r.table === undefined)
-      .map((r) => ({
-        dst: r.family === 'inet6' ? '::/0' : 'default',
-        ...(r.gateway === undefined ? {} : { gateway: r.gateway }),
-        ...(r.dev === undefined ? {} : { dev: r.dev }),
-      })),
-    holder: holderOf(want),
-    converged: plan.steps.length === 0,
-    drift: plan.steps.map((s) => s.reason),
-    recorded,
-  };
-}
-
-export function renderStatus(s: NetworkStatus): string {
-  const lines: string[] = [];
-  const b = s.bridge;
-  const onOff = (up: boolean) => (up ? 'up' : 'down');
-  if (!b.exists) lines.push(`bridge ${b.name}: missing`);
-  else
-    lines.push(
-      `bridge ${b.name}: ${onOff(b.up)}, stp ${b.stp ? 'on' : 'off'}, forward delay ${(b.forwardDelay ?? 0) / 100}s, MAC ${b.mac ?? 'unknown'}`,
-    );
-  if (b.ports.length === 0) lines.push('  ports: none');
-  for (const p of b.ports) lines.push(`  port ${p.name}: ${onOff(p.up)}, link ${p.carrier ? 'up' : 'down'}`);
-  if (s.bond !== undefined) {
-    const d = s.bond;
-    lines.push(
-      d.exists
-        ? `bond ${d.name}: mode ${d.mode ?? 'unknown'}, active slave ${d.activeSlave ?? 'none'}, miimon ${d.miimon ?? 0}`
-        : `bond ${d.name}: missing`,
-    );
-    for (const slave of d.slaves)
-      lines.push(
-        `  slave ${slave.name}: ${slave.inBond ? 'in the bond' : 'NOT in the bond'}, ${onOff(slave.up)}, link ${slave.carrier ? 'up' : 'down'}`,
-      );
-  }
-  lines.push(
-    `dom0's addresses (want them on ${s.holder}): ${
-      s.addresses.length === 0 ? 'none' : s.addresses.map((a) => `${a.address} on ${a.dev}`).join(', ')
-    }`,
-  );
-  for (const r of s.routes)
-    lines.push(
-      `default route: ${r.dst}${r.gateway === undefined ? '' : ` via ${r.gateway}`} dev ${r.dev ?? '?'}`,
-    );
-  if (s.converged) lines.push('converged: the host matches the settings (0 steps)');
-  else {
-    lines.push(
-      `drifted: ${s.drift.length} step(s) would change the host (network-script start applies them):`,
-    );
-    for (const d of s.drift) lines.push(`  - ${d}`);
-  }
-  return `${lines.join('\n')}\n`;
 }
 
 async function status(ctx: Context, words: readonly string[], json: boolean): Promise<number> {

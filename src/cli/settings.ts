@@ -1,4 +1,5 @@
-import { type DeclaredFacts, parseNetworkSettings, settingsSources } from '../config/network.ts';
+import type { DeclaredFacts } from '../config/declared.ts';
+import { parseNetworkSettings, settingsSources } from '../config/network.ts';
 import { XenplanError } from '../model/error.ts';
 import { findLink, type HostState, portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';

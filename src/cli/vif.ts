@@ -10,7 +10,8 @@ import { chooseBridge, planVifOffline, planVifOnline } from '../plan/vif.ts';
 import { BACKEND_KEYS, type BackendValues, validateBackend } from '../xen/backend.ts';
 import { type HotplugRequest, parseHotplugRequest } from '../xen/hotplug.ts';
 import { appendHotplugLog, logDir } from '../xen/log.ts';
-import { openXenstore, type XenstoreClient } from '../xen/xenstore.ts';
+import { openXenstore } from '../xen/xenstore.ts';
+import type { XenstoreClient } from '../xen/xs-connection.ts';
 import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 

@@ -5,8 +5,8 @@
  * not applied (MACs, ONBOOT).
  */
 import { checkInterfaceName, checkMac, show } from '../model/names.ts';
+import type { DeclaredFacts } from './declared.ts';
 import type { RawSetting } from './file.ts';
-import type { DeclaredFacts } from './network.ts';
 
 export interface IfcfgVar {
   readonly value: string;

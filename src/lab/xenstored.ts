@@ -21,7 +21,7 @@ import {
   XS_PAYLOAD_MAX,
   XsDecoder,
   type XsMessage,
-} from '../xen/xenstore.ts';
+} from '../xen/xs-wire.ts';
 
 const DOM0_HOME = '/local/domain/0';
 /** XENSTORE_ABS_PATH_MAX */

@@ -4,7 +4,6 @@ import {
   MANIFEST_PATH,
   type Manifest,
   type ManifestEntry,
-  type PathState,
   renderManifest,
   SAVED_SUFFIX,
   underPrefix,
@@ -12,8 +11,10 @@ import {
 import type { Phase, Plan, Step } from '../model/plan.ts';
 import { makePlan } from '../model/plan.ts';
 import type { Argv } from './command.ts';
+import { command } from './install-command.ts';
+import { ancestorsOf, describePathState, dirnameOf, matchesEntry, stateOf } from './install-path.ts';
 import { makeStep } from './step.ts';
-import { DEFAULT_SCRIPTS_DIR, NETWORK_SCRIPT_NAME, UDEV_RULES_PATH, VIF_SCRIPT_NAME } from './udev-rules.ts';
+import { NETWORK_SCRIPT_NAME, UDEV_RULES_PATH, VIF_SCRIPT_NAME } from './udev-rules.ts';
 
 /**
  * `xenplan install` / `xenplan uninstall` as plans: which directories to make, which files to
@@ -45,12 +46,6 @@ export interface InstallRequest {
   readonly udevRulesSha256: string;
 }
 
-export interface UninstallRequest {
-  readonly prefix: string;
-  /** Remove files that changed since install too. */
-  readonly force: boolean;
-}
-
 type Wanted =
   | {
       readonly kind: 'file';
@@ -59,40 +54,6 @@ type Wanted =
       readonly argv: (dst: string) => Argv;
     }
   | { readonly kind: 'link'; readonly path: string; readonly target: string };
-
-export const command = {
-  mkdir: (dir: string): Argv => ['mkdir', '-p', dir],
-  install: (src: string, dst: string, mode: string): Argv => ['install', '-m', mode, src, dst],
-  /** Writes `content` to `dst` with mode 0644; the content travels as an argument, never as shell text. */
-  write: (content: string, dst: string): Argv => [
-    'sh',
-    '-c',
-    'printf "%s" "$1" >"$2" && chmod 0644 "$2"',
-    'sh',
-    content,
-    dst,
-  ],
-  link: (target: string, dst: string): Argv => ['ln', '-sf', target, dst],
-  move: (src: string, dst: string): Argv => ['mv', '-f', src, dst],
-  remove: (path: string): Argv => ['rm', '-f', path],
-  rmdir: (dir: string): Argv => ['rmdir', dir],
-};
-
-export function dirnameOf(path: string): string {
-  const at = path.lastIndexOf('/');
-  return at <= 0 ? '/' : path.slice(0, at);
-}
-
-function basenameOf(path: string): string {
-  return path.slice(path.lastIndexOf('/') + 1);
-}
-
-/** Every ancestor directory of `path`, outermost first, without '/'. */
-export function ancestorsOf(path: string): string[] {
-  const out: string[] = [];
-  for (let dir = dirnameOf(path); dir !== '/'; dir = dirnameOf(dir)) out.unshift(dir);
-  return out;
-}
 
 function wantedOf(req: InstallRequest): Wanted[] {
   const vif = `${req.scriptsDir}/${VIF_SCRIPT_NAME}`;
@@ -127,33 +88,6 @@ export function installPaths(req: InstallRequest): string[] {
   return [...paths].sort();
 }
 
-function stateOf(state: InstalledState, path: string): PathState {
-  return state.paths.get(path) ?? { kind: 'missing' };
-}
-
-function describe(s: PathState): string {
-  switch (s.kind) {
-    case 'missing':
-      return 'missing';
-    case 'file':
-      return `a file (sha256 ${s.sha256.slice(0, 12)}…)`;
-    case 'link':
-      return `a symlink to ${s.target}`;
-    case 'dir':
-      return 'a directory';
-    case 'other':
-      return 'a special file';
-  }
-}
-
-function matches(
-  s: PathState,
-  entry: { kind: 'file'; sha256: string } | { kind: 'link'; target: string },
-): boolean {
-  if (entry.kind === 'file') return s.kind === 'file' && s.sha256 === entry.sha256;
-  return s.kind === 'link' && s.target === entry.target;
-}
-
 function fileEntries(manifest: Manifest | undefined): Map<string, ManifestEntry> {
   return new Map((manifest?.entries ?? []).map((e) => [e.path, e]));
 }
@@ -185,7 +119,10 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
     for (const level of levels) {
       const s = stateOf(state, level);
       if (s.kind !== 'dir' && s.kind !== 'missing')
-        throw new XenplanError('environment', `${at(level)} is ${describe(s)}, expected a directory`);
+        throw new XenplanError(
+          'environment',
+          `${at(level)} is ${describePathState(s)}, expected a directory`,
+        );
     }
     const todo = levels.filter((level) => stateOf(state, level).kind === 'missing' && !madeNow.has(level));
     if (todo.length === 0) continue;
@@ -218,7 +155,7 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
         why,
       );
     const what = want.kind === 'file' ? 'file' : `symlink to ${want.target}`;
-    if (matches(s, want)) {
+    if (matchesEntry(s, want)) {
       if (mine === undefined || mine.kind === 'dir')
         warnings.push(`${want.path} already holds what install puts there; recording it as installed`);
       entries.set(want.path, entry);
@@ -230,27 +167,32 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
       continue;
     }
     if (s.kind === 'dir' || s.kind === 'other') {
-      conflicts.push(`${at(want.path)} is ${describe(s)}`);
+      conflicts.push(`${at(want.path)} is ${describePathState(s)}`);
       continue;
     }
     if (mine !== undefined && mine.kind !== 'dir') {
-      if (matches(s, mine)) {
+      if (matchesEntry(s, mine)) {
         work.push(
-          put(`${want.path} is an older install (${describe(s)}): replace with the running bundle's ${what}`),
+          put(
+            `${want.path} is an older install (${describePathState(s)}): replace with the running bundle's ${what}`,
+          ),
         );
         entries.set(want.path, entry);
       } else if (req.force) {
         work.push(
-          put(`${want.path} changed since xenplan installed it (${describe(s)}); --force replaces it`),
+          put(
+            `${want.path} changed since xenplan installed it (${describePathState(s)}); --force replaces it`,
+          ),
         );
         entries.set(want.path, entry);
-      } else conflicts.push(`${at(want.path)} changed since xenplan installed it (now ${describe(s)})`);
+      } else
+        conflicts.push(`${at(want.path)} changed since xenplan installed it (now ${describePathState(s)})`);
       continue;
     }
     // Not ours.
     const aside = `${want.path}${SAVED_SUFFIX}`;
     if (!req.force) {
-      conflicts.push(`${at(want.path)} is not xenplan's (${describe(s)})`);
+      conflicts.push(`${at(want.path)} is not xenplan's (${describePathState(s)})`);
       continue;
     }
     if (stateOf(state, aside).kind !== 'missing') {
@@ -264,7 +206,7 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
         `install:save:${want.path}`,
         PHASE,
         command.move(at(want.path), at(aside)),
-        `${want.path} is not xenplan's (${describe(s)}): --force moves it aside; uninstall puts it back`,
+        `${want.path} is not xenplan's (${describePathState(s)}): --force moves it aside; uninstall puts it back`,
       ),
     );
     work.push(put(`${want.path}: ${what} in place of the file moved aside`));
@@ -293,137 +235,4 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
           ),
         ];
   return { plan: makePlan([...mkdirs, ...manifestSteps, ...work], warnings), manifest };
-}
-
-/**
- * Plan an uninstall: remove exactly what the manifest lists and is still as install left it,
- * put back files moved aside, remove the manifest, then the directories install made if they
- * are empty. What changed since install is kept (a warning says so) unless `force`.
- */
-export function planUninstall(req: UninstallRequest, state: InstalledState): Plan {
-  const at = (path: string) => underPrefix(req.prefix, path);
-  if (state.manifest === undefined)
-    return makePlan([], [`nothing to uninstall: no manifest at ${at(MANIFEST_PATH)}`]);
-  const warnings: string[] = [];
-  const steps: Step[] = [];
-  const gone = new Set<string>();
-  const back = new Set<string>();
-  const kept: ManifestEntry[] = [];
-  const items = state.manifest.entries.filter((e) => e.kind !== 'dir');
-  for (const e of items) {
-    const s = stateOf(state, e.path);
-    let removed = s.kind === 'missing';
-    if (s.kind !== 'missing') {
-      if (matches(s, e) || (req.force && (s.kind === 'file' || s.kind === 'link'))) {
-        steps.push(
-          makeStep(
-            `uninstall:${e.kind}:${e.path}`,
-            PHASE,
-            command.remove(at(e.path)),
-            matches(s, e)
-              ? `${e.path} was installed by xenplan`
-              : `${e.path} changed since install; --force removes it`,
-          ),
-        );
-        gone.add(e.path);
-        removed = true;
-      } else {
-        warnings.push(
-          `kept ${at(e.path)}: it changed since install (now ${describe(s)}); --force removes it`,
-        );
-        kept.push(e);
-      }
-    }
-    const aside = `${e.path}${SAVED_SUFFIX}`;
-    if (e.saved === true && stateOf(state, aside).kind !== 'missing') {
-      if (removed) {
-        steps.push(
-          makeStep(
-            `uninstall:restore:${e.path}`,
-            PHASE,
-            command.move(at(aside), at(e.path)),
-            `put back the file install moved aside`,
-          ),
-        );
-        gone.add(aside);
-        back.add(e.path);
-      } else warnings.push(`kept ${at(aside)}: ${at(e.path)} is still in its place`);
-    }
-  }
-  // Nothing kept: the manifest goes too. Something kept: the manifest lists just that.
-  if (kept.length === 0) {
-    steps.push(
-      makeStep(
-        'uninstall:manifest',
-        PHASE,
-        command.remove(at(MANIFEST_PATH)),
-        'the record of what install put here',
-      ),
-    );
-    gone.add(MANIFEST_PATH);
-  }
-  const dirs = state.manifest.entries
-    .filter((e) => e.kind === 'dir')
-    .map((e) => e.path)
-    .sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? 1 : -1));
-  const rmdirs: Step[] = [];
-  for (const dir of dirs) {
-    const s = stateOf(state, dir);
-    if (s.kind !== 'dir') continue;
-    const left = s.entries.filter((name) => {
-      const child = `${dir}/${name}`;
-      return !gone.has(child) || back.has(child);
-    });
-    for (const path of back)
-      if (dirnameOf(path) === dir && !left.includes(basenameOf(path))) left.push(basenameOf(path));
-    if (left.length > 0) {
-      warnings.push(`kept directory ${at(dir)}: it still holds ${left.sort().join(', ')}`);
-      kept.push({ kind: 'dir', path: dir });
-      continue;
-    }
-    rmdirs.push(
-      makeStep(
-        `uninstall:rmdir:${dir}`,
-        PHASE,
-        command.rmdir(at(dir)),
-        `install made ${dir} and it is now empty`,
-      ),
-    );
-    gone.add(dir);
-  }
-  if (gone.has(MANIFEST_PATH)) return makePlan([...steps, ...rmdirs], warnings);
-  const text = renderManifest({ entries: kept });
-  if (text !== state.manifestText)
-    steps.push(
-      makeStep(
-        'uninstall:manifest',
-        PHASE,
-        command.write(text, at(MANIFEST_PATH)),
-        `keep in ${MANIFEST_PATH} only what uninstall left in place`,
-      ),
-    );
-  return makePlan([...steps, ...rmdirs], warnings);
-}
-
-/** What to add to Xen's configuration, naming the installed files. */
-export function renderInstallNotes(scriptsDir: string): string {
-  const name = (n: string) => (scriptsDir === DEFAULT_SCRIPTS_DIR ? n : `${scriptsDir}/${n}`);
-  const vif = name(VIF_SCRIPT_NAME);
-  const network = name(NETWORK_SCRIPT_NAME);
-  return `Installed ${scriptsDir}/${VIF_SCRIPT_NAME} (runs as vif-script) and ${scriptsDir}/${NETWORK_SCRIPT_NAME} (runs as network-script; a link to it).
-
-xend (xm), Xen 3.x-4.4: add to /etc/xen/xend-config.sxp, replacing the network-script and
-vif-script lines there, then restart xend:
-  (network-script '${network} bridge=xenbr0 bond=bond0 slaves=eth0,eth1')
-  (vif-script ${vif})
-
-xl: the default script of every vif, in /etc/xen/xl.conf:
-  vif.default.script="${vif}"
-
-or per guest, in its configuration file (xl and xm):
-  vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0,script=${vif}' ]
-
-xl runs no network script: to build the bridge at boot, run from a boot script
-  ${network} start bridge=xenbr0 bond=bond0 slaves=eth0,eth1
-`;
 }

@@ -179,7 +179,7 @@ describe.skipIf(!availability.ok && !process.env.CI)('network-script on a kernel
     expect(readFileSync(`${SEED}/ifcfg-veth0`, 'utf8')).toContain('IPADDR=192.168.1.11');
     // start reviews the seed first (stderr, merged here): its timers and netloop layout are info only.
     expect(s.get('ifcfg-start'), out).toMatch(
-      /^network-script: doctor review:\nInfo:\n {2}BR004 [^]*\n {2}XEN001 [^]*\n0 errors, 0 warnings, 2 info\.\nxenbr0: \d+ step\(s\) applied; dom0's addresses on veth0; gateway 192\.0\.2\.1 answers\nrc=0$/,
+      /^network-script: doctor review:\nInfo:\n {2}BR004 [\s\S]*\n {2}XEN001 [\s\S]*\n0 errors, 0 warnings, 2 info\.\nxenbr0: \d+ step\(s\) applied; dom0's addresses on veth0; gateway 192\.0\.2\.1 answers\nrc=0$/,
     );
     const links = JSON.parse(s.get('ifcfg-links') ?? '[]') as IpLink[];
     const byName = new Map(links.map((l) => [l.ifname, l]));

@@ -1,11 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  BOND_OPTIONS,
-  NETWORK_KEYS,
-  parseNetworkSettings,
-  renderSettingsHelp,
-  settingsSources,
-} from '../../../src/config/network.ts';
+import { BOND_OPTIONS } from '../../../src/config/bond-options.ts';
+import { NETWORK_KEYS, renderSettingsHelp } from '../../../src/config/keys.ts';
+import { parseNetworkSettings, settingsSources } from '../../../src/config/network.ts';
 import { XenplanError } from '../../../src/model/error.ts';
 
 /** Parses words with eth0 as the default route's device. */

@@ -9,14 +9,10 @@ import {
   parseManifest,
   renderManifest,
 } from '../../../src/model/install.ts';
-import {
-  type InstallRequest,
-  installPaths,
-  planInstall,
-  planUninstall,
-  renderInstallNotes,
-} from '../../../src/plan/install.ts';
+import { type InstallRequest, installPaths, planInstall } from '../../../src/plan/install.ts';
+import { renderInstallNotes } from '../../../src/plan/install-notes.ts';
 import { renderUdevRules } from '../../../src/plan/udev-rules.ts';
+import { planUninstall } from '../../../src/plan/uninstall.ts';
 
 const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);

@@ -5,19 +5,17 @@ import * as path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startXenstored, type XenstoredHandle } from '../../../src/lab/xenstored.ts';
 import { XenplanError } from '../../../src/model/error.ts';
+import { openXenstore } from '../../../src/xen/xenstore.ts';
+import { type XenstoreClient, XenstoreConnection } from '../../../src/xen/xs-connection.ts';
+import { makeDeviceTransport, type XsDeviceIo } from '../../../src/xen/xs-transport.ts';
 import {
   encodeXsMessage,
   encodeXsStrings,
-  makeDeviceTransport,
-  openXenstore,
   splitXsStrings,
-  type XenstoreClient,
-  XenstoreConnection,
   XS,
   XsDecoder,
-  type XsDeviceIo,
   type XsMessage,
-} from '../../../src/xen/xenstore.ts';
+} from '../../../src/xen/xs-wire.ts';
 
 let dir: string;
 beforeAll(() => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderFindingComments, strictStop } from '../../../src/cli/network.ts';
+import { renderFindingComments, strictStop } from '../../../src/cli/review.ts';
 import type { Finding } from '../../../src/model/finding.ts';
 
 function finding(id: string, severity: Finding['severity'], message: string): Finding {

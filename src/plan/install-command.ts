@@ -1,0 +1,20 @@
+/** The argv of install's and uninstall's steps: make directories, copy, write, link, move, remove. */
+import type { Argv } from './command.ts';
+
+export const command = {
+  mkdir: (dir: string): Argv => ['mkdir', '-p', dir],
+  install: (src: string, dst: string, mode: string): Argv => ['install', '-m', mode, src, dst],
+  /** Writes `content` to `dst` with mode 0644; the content travels as an argument, never as shell text. */
+  write: (content: string, dst: string): Argv => [
+    'sh',
+    '-c',
+    'printf "%s" "$1" >"$2" && chmod 0644 "$2"',
+    'sh',
+    content,
+    dst,
+  ],
+  link: (target: string, dst: string): Argv => ['ln', '-sf', target, dst],
+  move: (src: string, dst: string): Argv => ['mv', '-f', src, dst],
+  remove: (path: string): Argv => ['rm', '-f', path],
+  rmdir: (dir: string): Argv => ['rmdir', dir],
+};

@@ -1,0 +1,24 @@
+import { DEFAULT_SCRIPTS_DIR, NETWORK_SCRIPT_NAME, VIF_SCRIPT_NAME } from './udev-rules.ts';
+
+/** What to add to Xen's configuration, naming the installed files. */
+export function renderInstallNotes(scriptsDir: string): string {
+  const name = (n: string) => (scriptsDir === DEFAULT_SCRIPTS_DIR ? n : `${scriptsDir}/${n}`);
+  const vif = name(VIF_SCRIPT_NAME);
+  const network = name(NETWORK_SCRIPT_NAME);
+  return `Installed ${scriptsDir}/${VIF_SCRIPT_NAME} (runs as vif-script) and ${scriptsDir}/${NETWORK_SCRIPT_NAME} (runs as network-script; a link to it).
+
+xend (xm), Xen 3.x-4.4: add to /etc/xen/xend-config.sxp, replacing the network-script and
+vif-script lines there, then restart xend:
+  (network-script '${network} bridge=xenbr0 bond=bond0 slaves=eth0,eth1')
+  (vif-script ${vif})
+
+xl: the default script of every vif, in /etc/xen/xl.conf:
+  vif.default.script="${vif}"
+
+or per guest, in its configuration file (xl and xm):
+  vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0,script=${vif}' ]
+
+xl runs no network script: to build the bridge at boot, run from a boot script
+  ${network} start bridge=xenbr0 bond=bond0 slaves=eth0,eth1
+`;
+}
