@@ -11,6 +11,8 @@ import { exitCodeFor, type Role } from './exit.ts';
  */
 async function main(): Promise<void> {
   const invokedAs = process.env.XENPLAN_AS ?? process.argv[1] ?? 'xenplan';
+  // The bin/ launchers name the role here; children (the lab's own scripts) must choose theirs.
+  delete process.env.XENPLAN_AS;
   const role: Role = roleOf(invokedAs);
   const ctx: Context = {
     argv: process.argv.slice(2),
