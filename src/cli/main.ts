@@ -40,12 +40,9 @@ async function main(): Promise<void> {
   process.exitCode = code;
 }
 
+/** How error lines start: the name an admin knows the command by. */
 function nameOf(role: Role): string {
-  return role === 'vif'
-    ? 'vif-script'
-    : role === 'network'
-      ? 'network-script'
-      : `xenplan ${version()}`.split(' ')[0]!;
+  return role === 'vif' ? 'vif-script' : role === 'network' ? 'network-script' : 'xenplan';
 }
 
 void main();
