@@ -1,7 +1,7 @@
 import { createRunner, hotplugPath } from '../apply/exec.ts';
 import { toXenplanError, type XenplanError } from '../model/error.ts';
 import { realFiles } from '../observe/files.ts';
-import { type Context, version } from './context.ts';
+import type { Context } from './context.ts';
 import { dispatch, roleOf } from './dispatch.ts';
 import { exitCodeFor, type Role } from './exit.ts';
 
