@@ -11,17 +11,35 @@ function seconds(cs: number): string {
 }
 
 /** The bridge options ip takes, for those the admin asked for. */
-function wantedOptions(want: BridgeDesired): [string, string, string][] {
-  const options: [string, string, string][] = [
-    ['stp_state', want.stp ? '1' : '0', `stp ${want.stp ? 'on' : 'off'}`],
-    ['forward_delay', String(want.forwardDelay), `forward delay ${seconds(want.forwardDelay)}`],
+interface BridgeOption {
+  /** ip's name for it. */
+  readonly key: string;
+  readonly value: string;
+  /** How a reason says it: `forward delay 0s`. */
+  readonly text: string;
+}
+
+function wantedOptions(want: BridgeDesired): BridgeOption[] {
+  const options: BridgeOption[] = [
+    { key: 'stp_state', value: want.stp ? '1' : '0', text: `stp ${want.stp ? 'on' : 'off'}` },
+    {
+      key: 'forward_delay',
+      value: String(want.forwardDelay),
+      text: `forward delay ${seconds(want.forwardDelay)}`,
+    },
   ];
   if (want.helloTime !== undefined)
-    options.push(['hello_time', String(want.helloTime), `hello time ${seconds(want.helloTime)}`]);
+    options.push({
+      key: 'hello_time',
+      value: String(want.helloTime),
+      text: `hello time ${seconds(want.helloTime)}`,
+    });
   if (want.maxAge !== undefined)
-    options.push(['max_age', String(want.maxAge), `max age ${seconds(want.maxAge)}`]);
+    options.push({ key: 'max_age', value: String(want.maxAge), text: `max age ${seconds(want.maxAge)}` });
   return options;
 }
+
+const ipWords = (options: readonly BridgeOption[]) => options.flatMap((o) => [o.key, o.value]);
 
 function observedOption(link: Link, key: string): string | undefined {
   const b = link.bridge;
@@ -48,8 +66,8 @@ export function planBridge(want: BridgeDesired, host: HostState): Step[] {
   const link = findLink(host, want.name);
   const options = wantedOptions(want);
   if (!link) {
-    const args = options.flatMap(([k, v]) => [k, v]);
-    const what = options.map(([, , text]) => text).join(', ');
+    const args = ipWords(options);
+    const what = options.map((o) => o.text).join(', ');
     const steps = [
       makeStep(
         `bridge:${want.name}:create`,
@@ -75,20 +93,18 @@ export function planBridge(want: BridgeDesired, host: HostState): Step[] {
       `${want.name} exists but is a ${link.kind ?? 'plain'} device, not a bridge; choose another bridge= name or remove it`,
     );
   const steps: Step[] = [];
-  const differing = options.filter(([k, v]) => observedOption(link, k) !== v);
+  const differing = options.filter((o) => observedOption(link, o.key) !== o.value);
   if (differing.length > 0) {
     // Turning STP off first lets forward_delay drop below the 802.1D minimum (the kernel checks it only with STP on).
-    const ordered = [...differing].sort((a, b) => (a[0] === 'stp_state' ? -1 : b[0] === 'stp_state' ? 1 : 0));
-    const reason = ordered.map(([k, , text]) => `${text} (have ${describeObserved(link, k)})`).join(', ');
+    const ordered = [...differing].sort((a, b) =>
+      a.key === 'stp_state' ? -1 : b.key === 'stp_state' ? 1 : 0,
+    );
+    const reason = ordered.map((o) => `${o.text} (have ${describeObserved(link, o.key)})`).join(', ');
     steps.push(
       makeStep(
         `bridge:${want.name}:options`,
         'bridge',
-        ip.linkType(
-          want.name,
-          'bridge',
-          ordered.flatMap(([k, v]) => [k, v]),
-        ),
+        ip.linkType(want.name, 'bridge', ipWords(ordered)),
         `${want.name} options: want ${reason}`,
       ),
     );

@@ -49,7 +49,7 @@ export function planVifOnline(
 ): Plan {
   const { dev, name, bridge } = want;
   const bridgeLink = findLink(host, bridge);
-  if (!bridgeLink || bridgeLink.kind !== 'bridge')
+  if (bridgeLink?.kind !== 'bridge')
     throw new XenplanError('config', `bridge ${bridge} does not exist (or is not a bridge)`);
   let link = findLink(host, name);
   const original = findLink(host, dev);
