@@ -108,8 +108,8 @@ ip -n gw link add lan type bridge && ip -n gw link set gwa master lan && ip -n g
   ip -n gw address add 192.0.2.1/24 dev lan || fail gateway
 ip link set eth0 up && ip link set eth1 up && ip address add 192.0.2.11/24 dev eth0 &&
   ip route add default via 192.0.2.1 || fail "dom0 address"
-run ip -br link || true
 pings - 192.0.2.1 || fail "dom0 cannot reach the gateway before xenplan"
+run ip -br link || true
 say "@@ok 1"
 
 stage=2; say "@@stage 2"; injected
