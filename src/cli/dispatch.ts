@@ -24,15 +24,15 @@ plans only what differs, and either prints the plan (--dry-run) or applies it an
 the result.
 
 Commands:
-  lab                       play the admin's bonded bridge end to end in a sandbox
-  vif ARGS                  run as vif-script (see xenplan vif --help)
-  bridge-port BRIDGE PORT   make sure PORT is in bridge BRIDGE and both are up
+  lab                        play the admin's bonded bridge end to end in a sandbox
+  vif ARGS                   run as vif-script (see xenplan vif --help)
+  bridge-port BRIDGE PORT    make sure PORT is in bridge BRIDGE and both are up
   network start|stop|status  run as network-script (see xenplan network --help)
-  confirm [bridge=NAME]     keep what network-script start --confirm applied
-  doctor [key=value ...]    review a bonded bridge setup, from settings and the live host
-  install [--udev]          copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
-  uninstall [--prefix DIR]  remove exactly what install put there
-  help                      this help
+  confirm [bridge=NAME]      keep what network-script start --confirm applied
+  doctor [key=value ...]     review a bonded bridge setup, from settings and the live host
+  install [--udev]           copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
+  uninstall [--prefix DIR]   remove exactly what install put there
+  help                       this help
 
 Options:
   --dry-run      print the plan as a POSIX sh script; change nothing
