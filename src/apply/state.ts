@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { XenplanError } from '../model/error.ts';
-import type { StartRecord } from '../model/record.ts';
+import type { SettingChange, StartRecord } from '../model/record.ts';
 
 /**
  * The record of what `network-script start` created, one JSON file per bridge under
@@ -34,17 +34,30 @@ export function readRecord(path: string): StartRecord | undefined {
       'environment',
       `${path} is not a network-script state file (expected JSON with version 1); remove it if start never ran`,
     );
-  return value;
+  // Files written before start recorded changed settings have no list: nothing to put back.
+  return { ...value, settings: value.settings ?? [] };
 }
 
-function isRecord(value: unknown): value is StartRecord {
+/** A record as stored: `settings` may be missing (older files). */
+type StoredRecord = Omit<StartRecord, 'settings'> & { readonly settings?: readonly SettingChange[] };
+
+function isRecord(value: unknown): value is StoredRecord {
   if (typeof value !== 'object' || value === null) return false;
   const r = value as Record<string, unknown>;
   return (
     r.version === 1 &&
     typeof r.bridge === 'string' &&
-    ['created', 'enslaved', 'addresses', 'routes', 'sysctls'].every((k) => Array.isArray(r[k]))
+    ['created', 'enslaved', 'addresses', 'routes', 'sysctls'].every((k) => Array.isArray(r[k])) &&
+    (r.settings === undefined || (Array.isArray(r.settings) && r.settings.every(isSettingChange)))
   );
+}
+
+function isSettingChange(value: unknown): value is SettingChange {
+  if (typeof value !== 'object' || value === null) return false;
+  const s = value as Record<string, unknown>;
+  if (typeof s.dev !== 'string' || typeof s.before !== 'string') return false;
+  if (s.kind === 'mtu' || s.kind === 'mac') return true;
+  return (s.kind === 'bond-option' || s.kind === 'bridge-option') && typeof s.name === 'string';
 }
 
 /** Writes the record atomically (a reader never sees half a file). */

@@ -34,7 +34,9 @@ dom0's addresses and routes onto it. xend runs "network-script start" with the w
            after, roll back.
            What start created is recorded in /run/xenplan/network-BRIDGE.json.
   stop     undo what start recorded: release slaves and ports, delete the bridge and bond it
-           created, put addresses and routes back, restore sysctls. Nothing else is touched.
+           created, put back the bond mode and options, bridge options, MTUs and MACs it
+           changed on devices it did not create, put addresses and routes back, restore
+           sysctls. Nothing else is touched.
   status   bond mode, active slave, slaves' links, bridge ports (vifs too), where dom0's
            addresses live and what drifted; exit 0 converged, 3 drifted.
   confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls back).

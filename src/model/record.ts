@@ -15,6 +15,12 @@ export interface StartRecord {
   readonly addresses: readonly MovedAddress[];
   readonly routes: readonly MovedRoute[];
   readonly sysctls: readonly SysctlChange[];
+  /**
+   * Settings start changed on devices it did not create, with the value each had before (the
+   * oldest, when several starts changed it). State files written before this field existed
+   * have none: readRecord fills in an empty list.
+   */
+  readonly settings: readonly SettingChange[];
 }
 
 export interface EnslavedDevice {
@@ -43,5 +49,27 @@ export interface MovedRoute {
 /** A sysctl start changed, and the value it had before. */
 export interface SysctlChange {
   readonly key: string;
+  readonly before: string;
+}
+
+/** A setting start changed on a device it did not create, and the value observed before. */
+export type SettingChange = OptionChange | LinkSettingChange;
+
+/**
+ * A bond option by its sysfs name (`mode`, `miimon`, `fail_over_mac`, …) or a bridge option by
+ * ip's name (`stp_state`, `forward_delay`, `hello_time`, `max_age`), in the kernel's text and
+ * units (`balance-rr`, centiseconds).
+ */
+export interface OptionChange {
+  readonly dev: string;
+  readonly kind: 'bond-option' | 'bridge-option';
+  readonly name: string;
+  readonly before: string;
+}
+
+/** The device's MTU (`1500`) or MAC (`52:54:00:12:34:56`). */
+export interface LinkSettingChange {
+  readonly dev: string;
+  readonly kind: 'mtu' | 'mac';
   readonly before: string;
 }

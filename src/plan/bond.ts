@@ -45,11 +45,13 @@ export interface BondPlan {
   readonly released: readonly string[];
   /** Slaves already in the bond but administratively down. */
   readonly slavesDown: readonly string[];
+  /** Options this plan changes on an existing bond, by sysfs name, with their observed values. */
+  readonly changed: readonly { readonly name: string; readonly before: string }[];
   readonly warnings: string[];
 }
 
 /** The option as observed, by sysfs name; undefined when ip does not report it. */
-function observedOption(bond: Link, name: string): string | undefined {
+export function observedBondOption(bond: Link, name: string): string | undefined {
   const state = bond.bond;
   if (!state) return undefined;
   if (name === 'mode') return state.mode;
@@ -88,6 +90,7 @@ export function planBond(want: BondDesired, host: HostState): BondPlan {
   const warnings: string[] = [];
   const options = Object.entries(want.options).filter(([k]) => !AFTER_SLAVES.has(k));
   const later = Object.entries(want.options).filter(([k]) => AFTER_SLAVES.has(k));
+  const changed: { name: string; before: string }[] = [];
   let released = new Set<string>();
   let bondDown = false;
   let created = false;
@@ -120,7 +123,7 @@ export function planBond(want: BondDesired, host: HostState): BondPlan {
       );
     const differing: [string, string, string][] = [];
     for (const [name, value] of [['mode', want.mode] as [string, string], ...options]) {
-      const have = observedOption(link, name);
+      const have = observedBondOption(link, name);
       if (have === undefined) {
         warnings.push(
           `${want.name} ${name}: the kernel does not report it, so it cannot be checked; left as is`,
@@ -129,6 +132,7 @@ export function planBond(want: BondDesired, host: HostState): BondPlan {
       }
       if (have !== value) differing.push([name, value, have]);
     }
+    for (const [name, , have] of differing) changed.push({ name, before: have });
     const needEmpty = differing.some(([k]) => NO_SLAVES.has(k));
     const needDown = differing.some(([k]) => IF_DOWN.has(k)) || needEmpty;
     const current = portsOf(host, want.name);
@@ -174,7 +178,8 @@ export function planBond(want: BondDesired, host: HostState): BondPlan {
         ),
       );
     for (const [name, value] of later) {
-      const have = observedOption(link, name);
+      const have = observedBondOption(link, name);
+      if (have !== value && have !== undefined) changed.push({ name, before: have });
       if (have !== value || released.has(value))
         finish.push(
           makeStep(
@@ -232,6 +237,7 @@ export function planBond(want: BondDesired, host: HostState): BondPlan {
     downed,
     released: [...released],
     slavesDown,
+    changed,
     warnings,
   };
 }

@@ -2,6 +2,7 @@ import { XenplanError } from '../model/error.ts';
 import { findLink, type HostState, type Link } from '../model/host.ts';
 import type { BridgeDesired } from '../model/network.ts';
 import type { Step } from '../model/plan.ts';
+import type { OptionChange, SettingChange } from '../model/record.ts';
 import { ip } from './command.ts';
 import { makeStep } from './step.ts';
 
@@ -124,8 +125,84 @@ export function planBridge(want: BridgeDesired, host: HostState): Step[] {
 function describeObserved(link: Link, key: string): string {
   const value = observedOption(link, key);
   if (value === undefined) return 'unknown';
+  return describeValue(key, value);
+}
+
+function describeValue(key: string, value: string): string {
   if (key === 'stp_state') return value === '1' ? 'on' : 'off';
   return seconds(Number(value));
+}
+
+/**
+ * What planBridge changes on a bridge that already exists (its options and MTU), each with the
+ * value observed before, for the start record. A new bridge gives none: stop deletes it.
+ */
+export function listBridgeChanges(want: BridgeDesired, host: HostState): SettingChange[] {
+  const link = findLink(host, want.name);
+  if (link?.kind !== 'bridge') return [];
+  const changes: SettingChange[] = [];
+  for (const option of wantedOptions(want)) {
+    const have = observedOption(link, option.key);
+    if (have !== undefined && have !== option.value)
+      changes.push({ dev: want.name, kind: 'bridge-option', name: option.key, before: have });
+  }
+  if (want.mtu !== undefined && link.mtu !== want.mtu)
+    changes.push({ dev: want.name, kind: 'mtu', before: String(link.mtu) });
+  return changes;
+}
+
+/** How a reason names an option, by ip's name. */
+const OPTION_TEXT: Readonly<Record<string, string>> = {
+  stp_state: 'stp',
+  forward_delay: 'forward delay',
+  hello_time: 'hello time',
+  max_age: 'max age',
+};
+
+/**
+ * Steps that put a bridge's options back to the values start found (stop, rollback). The kernel
+ * range-checks forward_delay only with STP on and applies it before stp_state whatever the
+ * word order, so STP is turned off in a step before the timers and turned on in a step after
+ * them; turning it on makes the ports listen and learn again, so that step interrupts traffic.
+ */
+export function planBridgeRestore(name: string, changes: readonly OptionChange[], host: HostState): Step[] {
+  const link = findLink(host, name);
+  if (link?.kind !== 'bridge') return [];
+  const differing = changes.filter((c) => {
+    const have = observedOption(link, c.name);
+    return have !== undefined && have !== c.before;
+  });
+  const words = (list: readonly OptionChange[]) => list.flatMap((c) => [c.name, c.before]);
+  const what = (list: readonly OptionChange[]) =>
+    list
+      .map(
+        (c) =>
+          `${OPTION_TEXT[c.name] ?? c.name} back to ${describeValue(c.name, c.before)} (have ${describeObserved(link, c.name)})`,
+      )
+      .join(', ');
+  const stp = differing.find((c) => c.name === 'stp_state');
+  const timers = differing.filter((c) => c !== stp);
+  const steps: Step[] = [];
+  const stpStep = (c: OptionChange) =>
+    makeStep(
+      `bridge:${name}:stp`,
+      'bridge',
+      ip.linkType(name, 'bridge', words([c])),
+      `${name} ${what([c])}${c.before === '1' ? `: its ports listen and learn again before they forward` : ''}`,
+      c.before === '1',
+    );
+  if (stp?.before === '0') steps.push(stpStep(stp));
+  if (timers.length > 0)
+    steps.push(
+      makeStep(
+        `bridge:${name}:options`,
+        'bridge',
+        ip.linkType(name, 'bridge', words(timers)),
+        `${name} ${what(timers)}`,
+      ),
+    );
+  if (stp?.before === '1') steps.push(stpStep(stp));
+  return steps;
 }
 
 /** Bring a link up when it is not. */

@@ -2,13 +2,14 @@ import { XenplanError } from '../model/error.ts';
 import { type Address, findLink, type HostState, type Link, type Route } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import { makePlan, type Plan, type Step } from '../model/plan.ts';
-import type { EnslavedDevice, StartRecord } from '../model/record.ts';
+import type { EnslavedDevice, SettingChange, StartRecord } from '../model/record.ts';
 import { PORT_MAC } from '../model/vif.ts';
 import { cidrOf, planAddresses } from './address.ts';
 import { bondMac, planBond } from './bond.ts';
-import { planBridge } from './bridge.ts';
+import { listBridgeChanges, planBridge } from './bridge.ts';
 import { ip, routeWords, sysctlSet } from './command.ts';
 import { describeRoute, planRoutes, routeKey, routeSpec, routeStep, withRouteFamilies } from './route.ts';
+import { planSettingRestores } from './setting.ts';
 import { makeStep } from './step.ts';
 import { planBridgeNf } from './sysctl.ts';
 
@@ -21,7 +22,16 @@ export interface NetworkPlan {
 }
 
 export function emptyRecord(bridge: string): StartRecord {
-  return { version: 1, bridge, created: [], enslaved: [], addresses: [], routes: [], sysctls: [] };
+  return {
+    version: 1,
+    bridge,
+    created: [],
+    enslaved: [],
+    addresses: [],
+    routes: [],
+    sysctls: [],
+    settings: [],
+  };
 }
 
 /** Devices whose addresses and routes move to dom0's holder. */
@@ -75,6 +85,8 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
   const warnings: string[] = [];
   const created: string[] = [];
   const enslaved: EnslavedDevice[] = [];
+  // What this plan changes on devices that exist already, with the values before (stop puts them back).
+  const settings: SettingChange[] = [];
   const bridgeName = want.bridge.name;
   const uplinkLink = checkUplink(want, host);
   const holder = holderOf(want);
@@ -96,13 +108,16 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
     finish.push(...bond.finish);
     warnings.push(...bond.warnings);
     if (bond.created) created.push(want.bond.name);
+    for (const { name, before } of bond.changed)
+      settings.push({ dev: want.bond.name, kind: 'bond-option', name, before });
     for (const slave of bond.enslaved) enslave(slave, slave.name, want.bond.name);
     bondDown = bond.bondDown;
     downed = bond.downed;
     uplinkMac = bondMac(want.bond, host, bond);
     for (const name of bond.slavesDown) slaveUps.push(...upStep(name, host));
   }
-  if (want.bridge.mtu !== undefined && uplinkLink !== undefined && uplinkLink.mtu !== want.bridge.mtu)
+  if (want.bridge.mtu !== undefined && uplinkLink !== undefined && uplinkLink.mtu !== want.bridge.mtu) {
+    settings.push({ dev: want.uplink, kind: 'mtu', before: String(uplinkLink.mtu) });
     steps.push(
       makeStep(
         `link:${want.uplink}:mtu`,
@@ -111,13 +126,18 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
         `${want.uplink} mtu: want ${want.bridge.mtu} (mtu=), have ${uplinkLink.mtu}`,
       ),
     );
+  }
   steps.push(...finish);
 
   // Bridge, its MAC, the uplink in it.
   const bridge = findLink(host, bridgeName);
   steps.push(...planBridge(want.bridge, host));
+  settings.push(...listBridgeChanges(want.bridge, host));
   if (!bridge) created.push(bridgeName);
-  if (uplinkMac !== undefined && (bridge?.mac !== uplinkMac || bridge.macPinned === false))
+  if (uplinkMac !== undefined && (bridge?.mac !== uplinkMac || bridge.macPinned === false)) {
+    // Pinning the MAC it already has changes nothing ip could put back.
+    if (bridge?.mac !== undefined && bridge.mac !== uplinkMac)
+      settings.push({ dev: bridgeName, kind: 'mac', before: bridge.mac });
     steps.push(
       makeStep(
         `bridge:${bridgeName}:mac`,
@@ -128,6 +148,7 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
         }`,
       ),
     );
+  }
   if (uplinkLink?.master !== bridgeName) {
     enslave(uplinkLink, want.uplink, bridgeName);
     steps.push(
@@ -168,7 +189,8 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
         `dom0-port=${veth}:${vif}: ${missing} does not exist but ${missing === veth ? vif : veth} does; expected both ends of a veth pair, or neither`,
       );
     }
-    if (mac !== undefined && vethLink?.mac !== mac)
+    if (mac !== undefined && vethLink?.mac !== mac) {
+      if (vethLink?.mac !== undefined) settings.push({ dev: veth, kind: 'mac', before: vethLink.mac });
       steps.push(
         makeStep(
           `link:${veth}:mac`,
@@ -177,8 +199,10 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
           `${veth} MAC: want ${mac} (dom0-mac=), have ${vethLink?.mac ?? 'none yet'}`,
         ),
       );
+    }
     // Xen gave dom0's netloop port its port MAC too: the bridge must never adopt it.
-    if (vifLink?.mac?.toLowerCase() !== PORT_MAC)
+    if (vifLink?.mac?.toLowerCase() !== PORT_MAC) {
+      if (vifLink?.mac !== undefined) settings.push({ dev: vif, kind: 'mac', before: vifLink.mac });
       steps.push(
         makeStep(
           `link:${vif}:mac`,
@@ -187,6 +211,7 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
           `${vif} MAC: want ${PORT_MAC} so ${bridgeName} never adopts it, have ${vifLink?.mac ?? 'none yet'}`,
         ),
       );
+    }
     if (vifLink?.master !== bridgeName) {
       enslave(vifLink, vif, bridgeName);
       steps.push(
@@ -227,6 +252,7 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
       addresses: addresses.moved,
       routes: routes.moved,
       sysctls: nf.changed,
+      settings,
     },
     holder,
   };
@@ -255,6 +281,8 @@ export function mergeRecords(old: StartRecord | undefined, next: StartRecord): S
     addresses: union(old.addresses, next.addresses, (x) => `${x.to}:${x.cidr}`),
     routes: union(old.routes, next.routes, (x) => routeKey(x.route)),
     sysctls: union(old.sysctls, next.sysctls, (x) => x.key),
+    // The oldest value before wins: a second start must not record its own change as the original.
+    settings: union(old.settings, next.settings, (x) => `${x.dev}:${x.kind}:${'name' in x ? x.name : ''}`),
   };
 }
 
@@ -273,10 +301,26 @@ function hasRoute(host: HostState, r: Route, dev: string): boolean {
 }
 
 /**
+ * The host once stop has released what start enslaved (back into the master each had before,
+ * or none) and deleted what it created: what the setting restores are planned on.
+ */
+function hostAfterRelease(record: StartRecord, host: HostState, gone: ReadonlySet<string>): HostState {
+  const links = host.links
+    .filter((l) => !gone.has(l.name))
+    .map((l) => {
+      const e = record.enslaved.find((x) => x.dev === l.name && x.master === l.master);
+      if (e !== undefined) return { ...l, master: e.before };
+      return l.master !== undefined && gone.has(l.master) ? { ...l, master: undefined } : l;
+    });
+  return { ...host, links };
+}
+
+/**
  * Undo a start record on the host as it is now: release what start enslaved, delete what it
- * created (bridge, bond, veth), bring released NICs back up when they were up, put addresses
- * and routes back where they were, restore sysctls. Plans only what differs: once undone, the
- * plan is empty.
+ * created (bridge, bond, veth), put back the settings it changed on devices it did not create
+ * (bond mode and options, bridge options, MTU, MAC), bring released NICs back up when they were
+ * up, put addresses and routes back where they were, restore sysctls. Plans only what differs:
+ * once undone, the plan is empty.
  */
 export function planNetworkStop(record: StartRecord, observed: HostState): Plan {
   const host = withRouteFamilies(observed);
@@ -316,14 +360,22 @@ export function planNetworkStop(record: StartRecord, observed: HostState): Plan 
       steps.push(
         makeStep(`link:${name}:delete`, 'link', ip.linkDel(name), `${name} was created by start`, true),
       );
+  // Settings start changed on devices it did not create, on the host as the steps above leave it.
+  const restore = planSettingRestores(
+    record.settings.filter((c) => !record.created.includes(c.dev)),
+    hostAfterRelease(record, host, gone),
+  );
+  steps.push(...restore.steps);
+  warnings.push(...restore.warnings);
   // Released bond slaves are left down by the kernel; bridge ports keep their state.
   for (const e of record.enslaved) {
     if (!e.up || record.created.includes(e.dev)) continue;
     const link = findLink(host, e.dev);
     if (!link) continue;
     const releasedFromBond = freed.has(e.dev) && findLink(host, e.master)?.kind === 'bond';
-    if (!link.up || releasedFromBond)
-      steps.push(makeStep(`link:${e.dev}:up`, 'link', ip.linkUp(e.dev), `${e.dev} was up before start`));
+    const id = `link:${e.dev}:up`;
+    if ((!link.up || releasedFromBond) && !steps.some((s) => s.id === id))
+      steps.push(makeStep(id, 'link', ip.linkUp(e.dev), `${e.dev} was up before start`));
   }
   // Addresses back where they were, then off the holder that stays.
   for (const m of record.addresses) {

@@ -1,7 +1,8 @@
 /**
  * network-script's bond paths on a real kernel with bonding (User-mode Linux): one boot runs
  * start/second start/status/stop for bond=bond0 slaves=eth0,eth1 with failover in between,
- * then the netloop layout read from the seed ifcfg files. Sections are printed as @@name.
+ * then the netloop layout read from the seed ifcfg files, then a balance-rr bond0 start did not
+ * create (start fixes its mode, stop puts it back). Sections are printed as @@name.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -88,6 +89,20 @@ section ifcfg-second; run $NS start ifcfg=/tmp/ifcfg --dry-run --json
 section ifcfg-stop; run $NS stop
 section ifcfg-after-stop; ip -j link show; ip -j addr show dev eth0
 section ifcfg-ping-stop; ping_up
+
+# A balance-rr bond0 start did not create: start makes it active-backup, stop puts balance-rr back.
+ip addr flush dev eth0
+ip link set eth0 down
+ip link set eth1 down
+ip link add bond0 type bond mode balance-rr miimon 100
+ip link set eth0 master bond0
+ip link set eth1 master bond0
+ip link set bond0 up
+section rr-start; run $NS start $BOND
+section rr-mode; cat /sys/class/net/bond0/bonding/mode
+section rr-stop-dry; run $NS stop --dry-run
+section rr-stop; run $NS stop
+section rr-after; cat /sys/class/net/bond0/bonding/mode /sys/class/net/bond0/bonding/slaves; ls /sys/class/net
 `;
 
 interface IpLink {
@@ -207,5 +222,20 @@ describe.skipIf(!availability.ok && !process.env.CI)('network-script on a kernel
     expect(s.get('ifcfg-after-stop')).not.toContain('"bond0"');
     expect(s.get('ifcfg-after-stop')).not.toContain('"veth0"');
     expect(s.get('ifcfg-ping-stop')).toBe('ok');
+
+    // A balance-rr bond0 someone else made: start changes its mode, stop puts it back and keeps bond0.
+    expect(s.get('rr-start'), out).toMatch(
+      /xenbr0: \d+ step\(s\) applied; dom0's addresses on xenbr0\nrc=0$/,
+    );
+    expect(s.get('rr-mode')).toBe('active-backup 1');
+    expect(s.get('rr-stop-dry'), out).toContain(
+      '# [bond] bond0 mode: want balance-rr, have active-backup (as before start) (interrupts traffic)\nip link set dev bond0 type bond mode balance-rr\n',
+    );
+    expect(s.get('rr-stop'), out).toMatch(/^xenbr0: \d+ step\(s\) undone; what start created is gone\nrc=0$/);
+    const [rrMode, rrSlaves, ...rrLinks] = (s.get('rr-after') ?? '').split('\n');
+    expect(rrMode, out).toBe('balance-rr 0');
+    expect(rrSlaves).toBe('eth0 eth1');
+    expect(rrLinks).toContain('bond0');
+    expect(rrLinks).not.toContain('xenbr0');
   }, 160_000);
 });

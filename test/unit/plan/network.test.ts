@@ -119,6 +119,7 @@ describe('planNetworkStart: single NIC', () => {
         { to: 'xenbr0', route: singleHost().routes[3] },
       ],
       sysctls: [],
+      settings: [],
     });
   });
 
@@ -280,7 +281,7 @@ describe('planNetworkStart: bonded', () => {
     expect(script).toContain(
       '# [slave] eth0 leaves bond0 for a moment: the kernel changes mode only on a bond without slaves (interrupts traffic)\n',
     );
-    // Nothing was created or moved: stop has nothing of this run to undo.
+    // Nothing was created or moved; the mode it had is what stop puts back.
     expect(record).toEqual({
       version: 1,
       bridge: 'xenbr0',
@@ -289,6 +290,7 @@ describe('planNetworkStart: bonded', () => {
       addresses: [],
       routes: [],
       sysctls: [],
+      settings: [{ dev: 'bond0', kind: 'bond-option', name: 'mode', before: 'balance-rr' }],
     });
   });
 
@@ -418,5 +420,153 @@ describe('planNetworkStop', () => {
     expect(merged.created).toEqual(['xenbr0']);
     expect(merged.addresses).toEqual(first.addresses);
     expect(mergeRecords(undefined, second)).toBe(second);
+  });
+});
+
+describe('settings start changed on devices it did not create', () => {
+  /** bond0 (balance-rr) of eth0+eth1 in xenbr0 with a 15 s forward delay, all made by someone else. */
+  function preHost(): HostState {
+    const done = bondedDone('balance-rr');
+    return {
+      ...done,
+      links: done.links.map((l) =>
+        l.name === 'xenbr0' && l.bridge ? { ...l, bridge: { ...l.bridge, forwardDelay: 1500 } } : l,
+      ),
+    };
+  }
+
+  it('start records the bond mode and forward delay it changes, with the values before', () => {
+    const { plan, record } = planNetworkStart(bonded(), preHost());
+    expect(rows(plan.steps)).toEqual([
+      ['bond:bond0:down', 'bond', 'ip link set dev bond0 down', true],
+      ['slave:eth0:release', 'slave', 'ip link set dev eth0 nomaster', true],
+      ['slave:eth1:release', 'slave', 'ip link set dev eth1 nomaster', true],
+      ['bond:bond0:options', 'bond', 'ip link set dev bond0 type bond mode active-backup', true],
+      ['slave:eth0:master', 'slave', 'ip link set dev eth0 master bond0', true],
+      ['slave:eth1:master', 'slave', 'ip link set dev eth1 master bond0', true],
+      ['bridge:xenbr0:options', 'bridge', 'ip link set dev xenbr0 type bridge forward_delay 0', false],
+      ['link:bond0:up', 'link', 'ip link set dev bond0 up', false],
+    ]);
+    expect(record).toEqual({
+      version: 1,
+      bridge: 'xenbr0',
+      created: [],
+      enslaved: [],
+      addresses: [],
+      routes: [],
+      sysctls: [],
+      settings: [
+        { dev: 'bond0', kind: 'bond-option', name: 'mode', before: 'balance-rr' },
+        { dev: 'xenbr0', kind: 'bridge-option', name: 'forward_delay', before: '1500' },
+      ],
+    });
+  });
+
+  it('stop puts balance-rr back with the bond down and empty, then the 15 s forward delay', () => {
+    const { record } = planNetworkStart(bonded(), preHost());
+    const plan = planNetworkStop(record, bondedDone('active-backup'));
+    expect(rows(plan.steps)).toEqual([
+      ['bond:bond0:down', 'bond', 'ip link set dev bond0 down', true],
+      ['slave:eth0:release', 'slave', 'ip link set dev eth0 nomaster', true],
+      ['slave:eth1:release', 'slave', 'ip link set dev eth1 nomaster', true],
+      ['bond:bond0:options', 'bond', 'ip link set dev bond0 type bond mode balance-rr', true],
+      ['slave:eth0:master', 'slave', 'ip link set dev eth0 master bond0', true],
+      ['slave:eth1:master', 'slave', 'ip link set dev eth1 master bond0', true],
+      ['link:bond0:up', 'link', 'ip link set dev bond0 up', false],
+      ['bridge:xenbr0:options', 'bridge', 'ip link set dev xenbr0 type bridge forward_delay 1500', false],
+    ]);
+    expect(plan.steps[3]?.reason).toBe('bond0 mode: want balance-rr, have active-backup (as before start)');
+    expect(plan.steps[7]?.reason).toBe('xenbr0 forward delay back to 15s (have 0s)');
+    expect(plan.warnings).toEqual([]);
+    expect(renderScript(plan, { title: 'network-script stop' })).toContain(
+      '# [bond] bond0 mode: want balance-rr, have active-backup: the kernel changes this only while bond0 is down; traffic through it stops until it is up again (interrupts traffic)\nip link set dev bond0 down\n',
+    );
+    // Once put back, a second stop plans nothing; the bond and bridge it did not create stay.
+    expect(planNetworkStop(record, preHost()).steps).toEqual([]);
+  });
+
+  it('mergeRecords keeps the oldest value before: a second start does not overwrite it', () => {
+    const first = planNetworkStart(bonded(), preHost()).record;
+    // Someone set balance-xor and a 4 s forward delay after the first start; a second start fixes both.
+    const drifted = preHost();
+    const second = planNetworkStart(bonded(), {
+      ...drifted,
+      links: drifted.links.map((l) => {
+        if (l.name === 'bond0') return { ...l, bond: bondState('balance-xor', {}, 'eth0') };
+        if (l.name === 'xenbr0' && l.bridge) return { ...l, bridge: { ...l.bridge, forwardDelay: 400 } };
+        return l;
+      }),
+    }).record;
+    expect(second.settings).toEqual([
+      { dev: 'bond0', kind: 'bond-option', name: 'mode', before: 'balance-xor' },
+      { dev: 'xenbr0', kind: 'bridge-option', name: 'forward_delay', before: '400' },
+    ]);
+    const extra = {
+      ...second,
+      settings: [...second.settings, { dev: 'eth0', kind: 'mtu' as const, before: '1500' }],
+    };
+    expect(mergeRecords(first, extra).settings).toEqual([
+      { dev: 'bond0', kind: 'bond-option', name: 'mode', before: 'balance-rr' },
+      { dev: 'xenbr0', kind: 'bridge-option', name: 'forward_delay', before: '1500' },
+      { dev: 'eth0', kind: 'mtu', before: '1500' },
+    ]);
+  });
+
+  it('records and puts back the uplink MTU, the bridge STP, timers and MTU, and the MAC it pinned', () => {
+    const OLD = '52:54:00:00:00:ff';
+    const pre = host([
+      link('eth0', { mac: MAC0 }),
+      bridge('xenbr0', OLD, { bridge: { stp: true, forwardDelay: 1500, helloTime: 200, maxAge: 2000 } }),
+    ]);
+    const want = single({ bridge: { name: 'xenbr0', stp: false, forwardDelay: 0, mtu: 9000 } });
+    const { plan, record } = planNetworkStart(want, pre);
+    expect(rows(plan.steps)).toEqual([
+      ['link:eth0:mtu', 'link', 'ip link set dev eth0 mtu 9000', false],
+      [
+        'bridge:xenbr0:options',
+        'bridge',
+        'ip link set dev xenbr0 type bridge stp_state 0 forward_delay 0',
+        false,
+      ],
+      ['bridge:xenbr0:mtu', 'bridge', 'ip link set dev xenbr0 mtu 9000', false],
+      ['bridge:xenbr0:mac', 'bridge', `ip link set dev xenbr0 address ${MAC0}`, false],
+      ['port:eth0:master', 'port', 'ip link set dev eth0 master xenbr0', true],
+    ]);
+    expect(record.settings).toEqual([
+      { dev: 'eth0', kind: 'mtu', before: '1500' },
+      { dev: 'xenbr0', kind: 'bridge-option', name: 'stp_state', before: '1' },
+      { dev: 'xenbr0', kind: 'bridge-option', name: 'forward_delay', before: '1500' },
+      { dev: 'xenbr0', kind: 'mtu', before: '1500' },
+      { dev: 'xenbr0', kind: 'mac', before: OLD },
+    ]);
+    const post = host([
+      link('eth0', { mac: MAC0, master: 'xenbr0', mtu: 9000 }),
+      bridge('xenbr0', MAC0, { mtu: 9000 }),
+    ]);
+    const stop = planNetworkStop(record, post);
+    expect(rows(stop.steps)).toEqual([
+      ['port:eth0:release', 'port', 'ip link set dev eth0 nomaster', true],
+      // STP comes back after the timers: the kernel range-checks forward_delay only with STP on.
+      ['bridge:xenbr0:options', 'bridge', 'ip link set dev xenbr0 type bridge forward_delay 1500', false],
+      ['bridge:xenbr0:stp', 'bridge', 'ip link set dev xenbr0 type bridge stp_state 1', true],
+      ['link:eth0:mtu', 'link', 'ip link set dev eth0 mtu 1500', false],
+      ['link:xenbr0:mtu', 'link', 'ip link set dev xenbr0 mtu 1500', false],
+      ['link:xenbr0:mac', 'link', `ip link set dev xenbr0 address ${OLD}`, false],
+    ]);
+    expect(stop.steps[2]?.reason).toBe(
+      'xenbr0 stp back to on (have off): its ports listen and learn again before they forward',
+    );
+    expect(planNetworkStop(record, pre).steps).toEqual([]);
+  });
+
+  it('stop skips settings of a device an earlier start created: deleting it is enough', () => {
+    const record = {
+      ...planNetworkStart(bonded(), preHost()).record,
+      created: ['bond0'],
+    };
+    expect(rows(planNetworkStop(record, bondedDone('active-backup')).steps)).toEqual([
+      ['link:bond0:delete', 'link', 'ip link del dev bond0', true],
+      ['bridge:xenbr0:options', 'bridge', 'ip link set dev xenbr0 type bridge forward_delay 1500', false],
+    ]);
   });
 });
