@@ -28,6 +28,8 @@ Commands:
   vif ARGS                   run as vif-script (see xenplan vif --help)
   bridge-port BRIDGE PORT    make sure PORT is in bridge BRIDGE and both are up
   network start|stop|status  run as network-script (see xenplan network --help)
+  plan [key=value ...]       what network-script start would do (start --dry-run; --json)
+  status [key=value ...]     the bridge, bond, ports, dom0's addresses and drift (exit 3)
   confirm [bridge=NAME]      keep what network-script start --confirm applied
   doctor [key=value ...]     review a bonded bridge setup, from settings and the live host
   install [--udev]           copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
@@ -73,6 +75,11 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return runNetwork(ctx, rest);
     case 'confirm':
       return runNetwork(ctx, ['confirm', ...rest]);
+    case 'plan':
+      // What network-script start would do, as an admin asks it.
+      return runNetwork(ctx, ['start', '--dry-run', ...rest]);
+    case 'status':
+      return runNetwork(ctx, ['status', ...rest]);
     case 'doctor':
       return (await import('./doctor.ts')).runDoctor(ctx, rest);
     case 'install':

@@ -115,6 +115,10 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     expect(dry.stdout).toContain('ip route replace ::/0 via 2001:db8::1 dev xenbr0 metric 1024\n');
     expect(dom0.snapshot()).toBe(before);
     expect(existsSync(state)).toBe(false);
+    // An admin's words for the same thing: xenplan plan.
+    const plan = scripts.run('xenplan', ['plan', 'netdev=eth0'], { ns: dom0, env });
+    expect(plan.status).toBe(0);
+    expect(plan.stdout).toBe(dry.stdout);
   });
 
   it('start moves addresses and routes to xenbr0; traffic flows after', () => {
@@ -196,6 +200,9 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     expect(fixed.status).toBe(0);
     expect(fixed.stdout).toContain('xenbr0: 1 step(s) applied');
     expect(run('status', 'netdev=eth0').status).toBe(0);
+    const admin = scripts.run('xenplan', ['status', 'netdev=eth0'], { ns: dom0, env });
+    expect(admin.status).toBe(0);
+    expect(admin.stdout).toContain('converged: the host matches the settings (0 steps)\n');
     dom0.ip('link', 'del', 'vif1.0');
   });
 
