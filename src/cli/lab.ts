@@ -1,7 +1,8 @@
 import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { renderLabScenario, STAGES } from '../lab/scenario.ts';
-import { runInUml, umlAvailable } from '../lab/uml.ts';
+import { runInUml } from '../lab/uml.ts';
+import { umlAvailable } from '../lab/uml-host.ts';
 import { XenplanError } from '../model/error.ts';
 import type { Context } from './context.ts';
 import { parseFlags } from './flags.ts';

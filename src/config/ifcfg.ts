@@ -7,18 +7,8 @@
 import { checkInterfaceName, checkMac, show } from '../model/names.ts';
 import type { DeclaredFacts } from './declared.ts';
 import type { RawSetting } from './file.ts';
-
-export interface IfcfgVar {
-  readonly value: string;
-  readonly line: number;
-}
-
-export interface IfcfgDevice {
-  /** File name as given, for messages. */
-  readonly file: string;
-  readonly name: string;
-  readonly vars: ReadonlyMap<string, IfcfgVar>;
-}
+import { hasIfcfgAddress, readIfcfgAddresses } from './ifcfg-address.ts';
+import { compareNatural, type IfcfgDevice, parseIfcfgText, showPlain } from './ifcfg-file.ts';
 
 export interface IfcfgResult {
   readonly settings: RawSetting[];
@@ -29,86 +19,6 @@ export interface IfcfgResult {
 /** Backup and package-manager leftovers initscripts skips. */
 const IGNORED = /(~|\.bak|\.old|\.orig|\.rpmnew|\.rpmorig|\.rpmsave)$/;
 
-/**
- * Parses one file's shell-style assignments: `NAME=value`, `NAME='…'`, `NAME="…"`, backslash
- * escapes, comments. Anything that needs a shell (expansions, `;`, `$(…)`) is a problem: the
- * file is read, never run.
- */
-export function parseIfcfgText(
-  file: string,
-  text: string,
-): { vars: Map<string, IfcfgVar>; problems: string[] } {
-  const vars = new Map<string, IfcfgVar>();
-  const problems: string[] = [];
-  text.split(/\r?\n/).forEach((raw, index) => {
-    const line = index + 1;
-    const trimmed = raw.trim();
-    if (trimmed === '' || trimmed.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=/.exec(trimmed);
-    if (m === null) {
-      problems.push(`${file}:${line}: ${show(trimmed)} is not a NAME=value assignment`);
-      return;
-    }
-    const value = readShellWord(trimmed.slice(m[0].length));
-    if (typeof value !== 'string') {
-      problems.push(`${file}:${line}: ${show(trimmed)}: ${value.problem}`);
-      return;
-    }
-    vars.set(m[1] ?? '', { value, line });
-  });
-  return { vars, problems };
-}
-
-/** Reads one shell word (the value), then allows only whitespace and a comment after it. */
-function readShellWord(text: string): string | { problem: string } {
-  let out = '';
-  let i = 0;
-  const refuse = (c: string) => ({ problem: `${show(c)} needs a shell; expected a plain or quoted value` });
-  while (i < text.length) {
-    const c = text[i] ?? '';
-    if (/\s/.test(c)) break;
-    if (c === "'") {
-      const end = text.indexOf("'", i + 1);
-      if (end < 0) return { problem: 'unterminated single quote' };
-      out += text.slice(i + 1, end);
-      i = end + 1;
-    } else if (c === '"') {
-      i++;
-      for (;;) {
-        if (i >= text.length) return { problem: 'unterminated double quote' };
-        const d = text[i] ?? '';
-        if (d === '"') break;
-        if (d === '$' || d === '`') return refuse(d);
-        if (d === '\\' && /[$`"\\]/.test(text[i + 1] ?? '')) {
-          out += text[i + 1];
-          i += 2;
-        } else {
-          out += d;
-          i++;
-        }
-      }
-      i++;
-    } else if (c === '\\') {
-      if (i + 1 >= text.length) return { problem: 'backslash at end of line' };
-      out += text[i + 1];
-      i += 2;
-    } else if (/[$`;&|<>()]/.test(c)) {
-      return refuse(c);
-    } else {
-      out += c;
-      i++;
-    }
-  }
-  const rest = text.slice(i).trim();
-  if (rest !== '' && !rest.startsWith('#'))
-    return { problem: `unexpected ${show(rest)} after the value; quote values with spaces` };
-  return out;
-}
-
-function natural(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
-}
-
 const yes = (v: string | undefined) => v !== undefined && /^(yes|y|true|1|on)$/i.test(v);
 
 /** Reads an ifcfg directory; `bridge` picks the bridge when the files hold several. */
@@ -117,7 +27,7 @@ export function parseIfcfgFiles(files: Readonly<Record<string, string>>, bridge?
   const settings: RawSetting[] = [];
   const devices = new Map<string, IfcfgDevice>();
 
-  for (const file of Object.keys(files).sort(natural)) {
+  for (const file of Object.keys(files).sort(compareNatural)) {
     const base = file.slice(file.lastIndexOf('/') + 1);
     if (!base.startsWith('ifcfg-') || IGNORED.test(base)) continue;
     const parsed = parseIfcfgText(file, files[file] ?? '');
@@ -227,7 +137,7 @@ export function parseIfcfgFiles(files: Readonly<Record<string, string>>, bridge?
   // The bond in the bridge (or the only bond).
   if (uplink !== undefined && bondNames.has(uplink)) {
     const bondDev = devices.get(uplink);
-    const slaves = (slavesOf.get(uplink) ?? []).sort((a, b) => natural(a.name, b.name));
+    const slaves = (slavesOf.get(uplink) ?? []).sort((a, b) => compareNatural(a.name, b.name));
     emit('bond', uplink, bondDev === undefined ? (slaves[0]?.file ?? 'ifcfg') : at(bondDev, 'DEVICE'));
     if (slaves.length > 0)
       emit('slaves', slaves.map((d) => d.name).join(','), slaves.map((d) => at(d, 'MASTER')).join(', '));
@@ -259,9 +169,9 @@ export function parseIfcfgFiles(files: Readonly<Record<string, string>>, bridge?
 
   // dom0's addresses and gateway: on the veth, else the bridge, else the uplink.
   const candidates = [veth, br, uplink === undefined ? undefined : devices.get(uplink)];
-  const carrier = candidates.find((d) => d !== undefined && hasAddress(d));
+  const carrier = candidates.find((d) => d !== undefined && hasIfcfgAddress(d));
   if (carrier !== undefined) {
-    for (const [address, where] of readAddresses(carrier, problems)) emit('address', address, where);
+    for (const [address, where] of readIfcfgAddresses(carrier, problems)) emit('address', address, where);
   }
   const gwDev =
     carrier !== undefined && get(carrier, 'GATEWAY') !== undefined
@@ -297,56 +207,4 @@ export function parseIfcfgFiles(files: Readonly<Record<string, string>>, bridge?
     ...(Object.keys(onboot).length === 0 ? {} : { onboot }),
   };
   return { settings, declared, problems };
-}
-
-function hasAddress(d: IfcfgDevice): boolean {
-  return [...d.vars.keys()].some((k) => /^(IPADDR[0-9]*|IPV6ADDR)$/.test(k));
-}
-
-/** IPADDR, IPADDR0…n with PREFIX/NETMASK of the same suffix; IPV6ADDR and its secondaries. */
-function readAddresses(d: IfcfgDevice, problems: string[]): [string, string][] {
-  const out: [string, string][] = [];
-  const suffixes = [...d.vars.keys()]
-    .map((k) => /^IPADDR([0-9]*)$/.exec(k)?.[1])
-    .filter((s): s is string => s !== undefined)
-    .sort(natural);
-  for (const n of suffixes) {
-    const ip = d.vars.get(`IPADDR${n}`);
-    if (ip === undefined) continue;
-    const where = `${d.file}:${ip.line}`;
-    const prefix = d.vars.get(`PREFIX${n}`)?.value;
-    const netmask = d.vars.get(`NETMASK${n}`)?.value;
-    if (prefix !== undefined) {
-      out.push([`${ip.value}/${prefix}`, where]);
-    } else if (netmask !== undefined) {
-      const bits = netmaskBits(netmask);
-      if (bits === undefined)
-        problems.push(
-          `${where}: NETMASK${n}=${showPlain(netmask)}: expected a contiguous mask like 255.255.255.0`,
-        );
-      else out.push([`${ip.value}/${bits}`, where]);
-    } else {
-      problems.push(`${where}: IPADDR${n}=${showPlain(ip.value)} has no PREFIX${n} or NETMASK${n}`);
-    }
-  }
-  const v6 = d.vars.get('IPV6ADDR');
-  const more = d.vars.get('IPV6ADDR_SECONDARIES');
-  const v6s: [string, number][] = [
-    ...(v6 === undefined ? [] : [[v6.value, v6.line] as [string, number]]),
-    ...(more === undefined ? [] : more.value.split(/\s+/).map((x): [string, number] => [x, more.line])),
-  ];
-  // initscripts give an IPv6 address without a prefix /64.
-  for (const [v, line] of v6s) if (v !== '') out.push([v.includes('/') ? v : `${v}/64`, `${d.file}:${line}`]);
-  return out;
-}
-
-function netmaskBits(mask: string): number | undefined {
-  const parts = mask.split('.');
-  if (parts.length !== 4 || !parts.every((p) => /^[0-9]{1,3}$/.test(p) && Number(p) <= 255)) return undefined;
-  const bits = parts.map((p) => Number(p).toString(2).padStart(8, '0')).join('');
-  return /^1*0*$/.test(bits) ? (bits.indexOf('0') < 0 ? 32 : bits.indexOf('0')) : undefined;
-}
-
-function showPlain(value: string): string {
-  return /^[\x21-\x7e]+$/.test(value) && !/["\\]/.test(value) ? value : show(value);
 }

@@ -189,7 +189,7 @@ describe('xenplan doctor --help', () => {
 
   it('xenplan --help names the command', () => {
     const run = scripts.run('xenplan', ['--help']);
-    expect(run.stdout).toContain('\n  doctor [key=value ...]    review a bonded bridge setup');
+    expect(run.stdout).toContain('\n  doctor [key=value ...]     review a bonded bridge setup');
   });
 });
 

@@ -4,17 +4,18 @@
  * bundle with the same Node as the tests.
  */
 import { dirname } from 'node:path';
-import { runInUml as runInUmlLab, type UmlRunOptions, type UmlRunResult } from '../../src/lab/uml.ts';
+import { runInUml as runInUmlLab, type UmlRunResult } from '../../src/lab/uml.ts';
+import type { UmlRunOptions } from '../../src/lab/uml-options.ts';
 
+export type { UmlRunResult } from '../../src/lab/uml.ts';
 export {
   findUmlModulesVersion,
-  quoteShell,
   type UmlAvailability,
   type UmlModulesVersion,
-  type UmlRunOptions,
-  type UmlRunResult,
   umlAvailable,
-} from '../../src/lab/uml.ts';
+} from '../../src/lab/uml-host.ts';
+export { quoteShell } from '../../src/lab/uml-init.ts';
+export type { UmlRunOptions } from '../../src/lab/uml-options.ts';
 
 export function runInUml(options: UmlRunOptions): Promise<UmlRunResult> {
   return runInUmlLab({ ...options, pathPrepend: options.pathPrepend ?? [dirname(process.execPath)] });

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { parseIfcfgFiles, parseIfcfgText } from '../../../src/config/ifcfg.ts';
+import { parseIfcfgFiles } from '../../../src/config/ifcfg.ts';
+import { parseIfcfgText } from '../../../src/config/ifcfg-file.ts';
 import { parseNetworkSettings } from '../../../src/config/network.ts';
 import type { XenplanError } from '../../../src/model/error.ts';
 
