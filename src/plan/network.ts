@@ -1,14 +1,16 @@
 import { XenplanError } from '../model/error.ts';
-import { type Address, findLink, type HostState, type Link, type Route } from '../model/host.ts';
+import { findLink, type HostState, type Link } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import { makePlan, type Plan, type Step } from '../model/plan.ts';
 import type { EnslavedDevice, SettingChange, StartRecord } from '../model/record.ts';
-import { PORT_MAC } from '../model/vif.ts';
-import { cidrOf, planAddresses } from './address.ts';
+import { planAddresses } from './address.ts';
 import { bondMac, planBond } from './bond.ts';
 import { listBridgeChanges, planBridge } from './bridge.ts';
-import { ip, routeWords, sysctlSet } from './command.ts';
-import { describeRoute, planRoutes, routeKey, routeSpec, routeStep, withRouteFamilies } from './route.ts';
+import { ip } from './command.ts';
+import { planLinkUp } from './link.ts';
+import { planNetloop } from './netloop.ts';
+import { hostAfterRelease, planLinkReleases, planNetworkRestores } from './network-restore.ts';
+import { planRoutes, routeKey, withRouteFamilies } from './route.ts';
 import { planSettingRestores } from './setting.ts';
 import { makeStep } from './step.ts';
 import { planBridgeNf } from './sysctl.ts';
@@ -43,14 +45,6 @@ export function addressSources(want: NetworkDesired): string[] {
 
 export function holderOf(want: NetworkDesired): string {
   return want.dom0.kind === 'netloop' ? want.dom0.veth : want.bridge.name;
-}
-
-/** `up` unless it already is; `force` when an earlier step takes it down. */
-function upStep(name: string, host: HostState, force = false): Step[] {
-  const link = findLink(host, name);
-  if (link?.up && !force) return [];
-  const why = !link ? `${name} is new and down` : force ? `${name} was taken down above` : `${name} is down`;
-  return [makeStep(`link:${name}:up`, 'link', ip.linkUp(name), why)];
 }
 
 function checkUplink(want: NetworkDesired, host: HostState): Link | undefined {
@@ -114,7 +108,7 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
     bondDown = bond.bondDown;
     downed = bond.downed;
     uplinkMac = bondMac(want.bond, host, bond);
-    for (const name of bond.slavesDown) slaveUps.push(...upStep(name, host));
+    for (const name of bond.slavesDown) slaveUps.push(...planLinkUp(name, host));
   }
   if (want.bridge.mtu !== undefined && uplinkLink !== undefined && uplinkLink.mtu !== want.bridge.mtu) {
     settings.push({ dev: want.uplink, kind: 'mtu', before: String(uplinkLink.mtu) });
@@ -162,68 +156,19 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
     );
   }
 
-  // Netloop: dom0's veth, its peer in the bridge.
+  // Everything up; netloop: dom0's veth, its peer in the bridge.
   const ups: Step[] = [...slaveUps];
   if (want.bond !== undefined)
-    ups.push(...upStep(want.bond.name, host, bondDown && findLink(host, want.bond.name) !== undefined));
-  else ups.push(...upStep(want.uplink, host));
-  ups.push(...upStep(bridgeName, host));
+    ups.push(...planLinkUp(want.bond.name, host, bondDown && findLink(host, want.bond.name) !== undefined));
+  else ups.push(...planLinkUp(want.uplink, host));
+  ups.push(...planLinkUp(bridgeName, host));
   if (want.dom0.kind === 'netloop') {
-    const { veth, vif, mac } = want.dom0;
-    const vethLink = findLink(host, veth);
-    const vifLink = findLink(host, vif);
-    if (!vethLink && !vifLink) {
-      created.push(veth);
-      steps.push(
-        makeStep(
-          `link:${veth}:create`,
-          'link',
-          ip.linkAdd(veth, 'veth', ['peer', 'name', vif]),
-          `${veth} and ${vif} do not exist; create the pair (dom0's end ${veth}, ${vif} in ${bridgeName})`,
-        ),
-      );
-    } else if (!vethLink || !vifLink) {
-      const missing = vethLink ? vif : veth;
-      throw new XenplanError(
-        'config',
-        `dom0-port=${veth}:${vif}: ${missing} does not exist but ${missing === veth ? vif : veth} does; expected both ends of a veth pair, or neither`,
-      );
-    }
-    if (mac !== undefined && vethLink?.mac !== mac) {
-      if (vethLink?.mac !== undefined) settings.push({ dev: veth, kind: 'mac', before: vethLink.mac });
-      steps.push(
-        makeStep(
-          `link:${veth}:mac`,
-          'link',
-          ip.linkMac(veth, mac),
-          `${veth} MAC: want ${mac} (dom0-mac=), have ${vethLink?.mac ?? 'none yet'}`,
-        ),
-      );
-    }
-    // Xen gave dom0's netloop port its port MAC too: the bridge must never adopt it.
-    if (vifLink?.mac?.toLowerCase() !== PORT_MAC) {
-      if (vifLink?.mac !== undefined) settings.push({ dev: vif, kind: 'mac', before: vifLink.mac });
-      steps.push(
-        makeStep(
-          `link:${vif}:mac`,
-          'link',
-          ip.linkMac(vif, PORT_MAC),
-          `${vif} MAC: want ${PORT_MAC} so ${bridgeName} never adopts it, have ${vifLink?.mac ?? 'none yet'}`,
-        ),
-      );
-    }
-    if (vifLink?.master !== bridgeName) {
-      enslave(vifLink, vif, bridgeName);
-      steps.push(
-        makeStep(
-          `port:${vif}:master`,
-          'port',
-          ip.linkMaster(vif, bridgeName),
-          `${vif}: want in ${bridgeName} (dom0's netloop port), have ${vifLink?.master ? `in ${vifLink.master}` : 'not in a bridge'}`,
-        ),
-      );
-    }
-    ups.push(...upStep(vif, host), ...upStep(veth, host));
+    const netloop = planNetloop(want.dom0, bridgeName, host);
+    created.push(...netloop.created);
+    settings.push(...netloop.settings);
+    enslaved.push(...netloop.enslaved);
+    steps.push(...netloop.steps);
+    ups.push(...netloop.ups);
   }
   steps.push(...ups);
 
@@ -286,35 +231,6 @@ export function mergeRecords(old: StartRecord | undefined, next: StartRecord): S
   };
 }
 
-function hasAddress(host: HostState, dev: string, cidr: string): boolean {
-  return host.addresses.some((a: Address) => a.dev === dev && cidrOf(a) === cidr);
-}
-
-function hasRoute(host: HostState, r: Route, dev: string): boolean {
-  return host.routes.some(
-    (h) =>
-      h.dev === dev &&
-      routeKey(h) === routeKey(r) &&
-      h.gateway === r.gateway &&
-      (r.prefsrc === undefined || h.prefsrc === r.prefsrc),
-  );
-}
-
-/**
- * The host once stop has released what start enslaved (back into the master each had before,
- * or none) and deleted what it created: what the setting restores are planned on.
- */
-function hostAfterRelease(record: StartRecord, host: HostState, gone: ReadonlySet<string>): HostState {
-  const links = host.links
-    .filter((l) => !gone.has(l.name))
-    .map((l) => {
-      const e = record.enslaved.find((x) => x.dev === l.name && x.master === l.master);
-      if (e !== undefined) return { ...l, master: e.before };
-      return l.master !== undefined && gone.has(l.master) ? { ...l, master: undefined } : l;
-    });
-  return { ...host, links };
-}
-
 /**
  * Undo a start record on the host as it is now: release what start enslaved, delete what it
  * created (bridge, bond, veth), put back the settings it changed on devices it did not create
@@ -328,33 +244,8 @@ export function planNetworkStop(record: StartRecord, observed: HostState): Plan 
   const warnings: string[] = [];
   const gone = new Set(record.created.filter((name) => findLink(host, name) !== undefined));
   // A device whose master start created goes free when that master is deleted.
-  const freed = new Set<string>();
-  for (const e of record.enslaved) {
-    const link = findLink(host, e.dev);
-    if (!link || link.master !== e.master) continue;
-    freed.add(e.dev);
-    if (e.before !== undefined) {
-      steps.push(
-        makeStep(
-          `port:${e.dev}:master`,
-          'port',
-          ip.linkMaster(e.dev, e.before),
-          `${e.dev} goes back into ${e.before}`,
-          true,
-        ),
-      );
-    } else if (!gone.has(e.master) && !gone.has(e.dev)) {
-      steps.push(
-        makeStep(
-          `port:${e.dev}:release`,
-          'port',
-          ip.linkNoMaster(e.dev),
-          `${e.dev} leaves ${e.master} (start put it there)`,
-          true,
-        ),
-      );
-    }
-  }
+  const { steps: releases, freed } = planLinkReleases(record, host, gone);
+  steps.push(...releases);
   for (const name of [...record.created].reverse())
     if (gone.has(name))
       steps.push(
@@ -377,59 +268,6 @@ export function planNetworkStop(record: StartRecord, observed: HostState): Plan 
     if ((!link.up || releasedFromBond) && !steps.some((s) => s.id === id))
       steps.push(makeStep(id, 'link', ip.linkUp(e.dev), `${e.dev} was up before start`));
   }
-  // Addresses back where they were, then off the holder that stays.
-  for (const m of record.addresses) {
-    if (m.from === undefined || !findLink(host, m.from) || record.created.includes(m.from)) continue;
-    if (!hasAddress(host, m.from, m.cidr))
-      steps.push(
-        makeStep(
-          `address:${m.from}:${m.cidr}`,
-          'address',
-          ip.addrAdd(m.from, m.cidr, m.broadcast === undefined ? [] : ['broadcast', m.broadcast]),
-          `${m.cidr} goes back to ${m.from}`,
-        ),
-      );
-  }
-  for (const m of [...record.addresses].reverse()) {
-    if (gone.has(m.to) || !hasAddress(host, m.to, m.cidr)) continue;
-    steps.push(
-      makeStep(
-        `address:${m.to}:${m.cidr}:del`,
-        'address',
-        ip.addrDel(m.to, m.cidr),
-        `${m.cidr} leaves ${m.to}${m.from === undefined ? '' : ` (back on ${m.from})`}`,
-        true,
-      ),
-    );
-  }
-  for (const m of record.routes) {
-    const dev = m.route.dev;
-    if (dev === undefined || dev === m.to) {
-      // A route start added (gateway=): it goes with its holder, or is deleted.
-      if (!gone.has(m.to) && hasRoute(host, m.route, m.to))
-        steps.push(
-          makeStep(
-            `route:${routeKey(m.route)}:del`,
-            'route',
-            ip.routeDel(routeWords(routeSpec(m.route, m.to))),
-            `${describeRoute(m.route)} was added by start`,
-          ),
-        );
-      continue;
-    }
-    if (!findLink(host, dev) || record.created.includes(dev)) continue;
-    if (!hasRoute(host, m.route, dev))
-      steps.push(routeStep(m.route, dev, `${describeRoute(m.route)} goes back to ${dev}`));
-  }
-  for (const s of record.sysctls)
-    if (host.sysctls[s.key] !== undefined && host.sysctls[s.key] !== s.before)
-      steps.push(
-        makeStep(
-          `sysctl:${s.key}`,
-          'sysctl',
-          sysctlSet(s.key, s.before),
-          `${s.key} goes back to ${s.before}`,
-        ),
-      );
+  steps.push(...planNetworkRestores(record, host, gone));
   return makePlan(steps, warnings);
 }
