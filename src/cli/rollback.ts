@@ -7,7 +7,7 @@ import { removeRecord, writeRecord } from '../apply/state.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
 import type { StartRecord } from '../model/record.ts';
 import { observeHost } from '../observe/host.ts';
-import { planNetworkStop } from '../plan/network.ts';
+import { planNetworkStop } from '../plan/network-stop.ts';
 import type { Context } from './context.ts';
 
 /** What start knows to roll back: its own record, the state file, and what it held before. */

@@ -9,9 +9,7 @@ import { listBridgeChanges, planBridge } from './bridge.ts';
 import { ip } from './command.ts';
 import { planLinkUp } from './link.ts';
 import { planNetloop } from './netloop.ts';
-import { hostAfterRelease, planLinkReleases, planNetworkRestores } from './network-restore.ts';
 import { planRoutes, routeKey, withRouteFamilies } from './route.ts';
-import { planSettingRestores } from './setting.ts';
 import { makeStep } from './step.ts';
 import { planBridgeNf } from './sysctl.ts';
 
@@ -21,19 +19,6 @@ export interface NetworkPlan {
   readonly record: StartRecord;
   /** Where dom0's addresses live: the bridge, or the netloop veth. */
   readonly holder: string;
-}
-
-export function emptyRecord(bridge: string): StartRecord {
-  return {
-    version: 1,
-    bridge,
-    created: [],
-    enslaved: [],
-    addresses: [],
-    routes: [],
-    sysctls: [],
-    settings: [],
-  };
 }
 
 /** Devices whose addresses and routes move to dom0's holder. */
@@ -229,45 +214,4 @@ export function mergeRecords(old: StartRecord | undefined, next: StartRecord): S
     // The oldest value before wins: a second start must not record its own change as the original.
     settings: union(old.settings, next.settings, (x) => `${x.dev}:${x.kind}:${'name' in x ? x.name : ''}`),
   };
-}
-
-/**
- * Undo a start record on the host as it is now: release what start enslaved, delete what it
- * created (bridge, bond, veth), put back the settings it changed on devices it did not create
- * (bond mode and options, bridge options, MTU, MAC), bring released NICs back up when they were
- * up, put addresses and routes back where they were, restore sysctls. Plans only what differs:
- * once undone, the plan is empty.
- */
-export function planNetworkStop(record: StartRecord, observed: HostState): Plan {
-  const host = withRouteFamilies(observed);
-  const steps: Step[] = [];
-  const warnings: string[] = [];
-  const gone = new Set(record.created.filter((name) => findLink(host, name) !== undefined));
-  // A device whose master start created goes free when that master is deleted.
-  const { steps: releases, freed } = planLinkReleases(record, host, gone);
-  steps.push(...releases);
-  for (const name of [...record.created].reverse())
-    if (gone.has(name))
-      steps.push(
-        makeStep(`link:${name}:delete`, 'link', ip.linkDel(name), `${name} was created by start`, true),
-      );
-  // Settings start changed on devices it did not create, on the host as the steps above leave it.
-  const restore = planSettingRestores(
-    record.settings.filter((c) => !record.created.includes(c.dev)),
-    hostAfterRelease(record, host, gone),
-  );
-  steps.push(...restore.steps);
-  warnings.push(...restore.warnings);
-  // Released bond slaves are left down by the kernel; bridge ports keep their state.
-  for (const e of record.enslaved) {
-    if (!e.up || record.created.includes(e.dev)) continue;
-    const link = findLink(host, e.dev);
-    if (!link) continue;
-    const releasedFromBond = freed.has(e.dev) && findLink(host, e.master)?.kind === 'bond';
-    const id = `link:${e.dev}:up`;
-    if ((!link.up || releasedFromBond) && !steps.some((s) => s.id === id))
-      steps.push(makeStep(id, 'link', ip.linkUp(e.dev), `${e.dev} was up before start`));
-  }
-  steps.push(...planNetworkRestores(record, host, gone));
-  return makePlan(steps, warnings);
 }

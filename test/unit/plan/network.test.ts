@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { renderScript } from '../../../src/apply/render.ts';
 import { XenplanError } from '../../../src/model/error.ts';
 import type { HostState } from '../../../src/model/host.ts';
-import { mergeRecords, planNetwork, planNetworkStart, planNetworkStop } from '../../../src/plan/network.ts';
+import { mergeRecords, planNetwork, planNetworkStart } from '../../../src/plan/network.ts';
+import { planNetworkStop } from '../../../src/plan/network-stop.ts';
 import {
   bonded,
   bondState,
