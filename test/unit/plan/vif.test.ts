@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import type { HostState, Link } from '../../../src/model/host.ts';
+import type { VifDesired } from '../../../src/model/vif.ts';
+import { chooseBridge, planVifOffline, planVifOnline } from '../../../src/plan/vif.ts';
+
+function link(name: string, extra: Partial<Link> = {}): Link {
+  return {
+    name,
+    ifindex: 1,
+    kind: undefined,
+    master: undefined,
+    mtu: 1500,
+    mac: '00:16:3e:00:00:05',
+    up: false,
+    carrier: false,
+    noarp: false,
+    operstate: 'DOWN',
+    ...extra,
+  };
+}
+const host = (...links: Link[]): HostState => ({ links, addresses: [], routes: [], sysctls: {} });
+const bridge = link('xenbr0', { kind: 'bridge', up: true, mtu: 9000, mac: '00:16:3e:aa:bb:cc' });
+const want: VifDesired = { kind: 'vif', dev: 'vif5.0', name: 'vif5.0', bridge: 'xenbr0', mtu: 9000 };
+const rows = (host: HostState, w: VifDesired = want) =>
+  planVifOnline(w, host).steps.map((s) => [s.id, s.argv.join(' '), s.reason, s.disruptive]);
+
+describe('planVifOnline', () => {
+  it('a new vif: port MAC, MTU before enslaving, enslave, up', () => {
+    expect(rows(host(bridge, link('vif5.0')))).toEqual([
+      [
+        'vif:vif5.0:mac',
+        'ip link set dev vif5.0 address fe:ff:ff:ff:ff:ff',
+        'vif5.0 MAC: want fe:ff:ff:ff:ff:ff so xenbr0 never adopts it, have 00:16:3e:00:00:05',
+        false,
+      ],
+      ['vif:vif5.0:mtu', 'ip link set dev vif5.0 mtu 9000', 'vif5.0 mtu: want 9000, have 1500', false],
+      [
+        'vif:vif5.0:master',
+        'ip link set dev vif5.0 master xenbr0',
+        'vif5.0: want in xenbr0, have not in a bridge',
+        false,
+      ],
+      ['vif:vif5.0:up', 'ip link set dev vif5.0 up', 'vif5.0 is down', false],
+    ]);
+  });
+
+  it('a converged vif plans nothing', () => {
+    const done = link('vif5.0', { mac: 'fe:ff:ff:ff:ff:ff', mtu: 9000, master: 'xenbr0', up: true });
+    expect(rows(host(bridge, done))).toEqual([]);
+  });
+
+  it('vifname: down, rename, then the rest on the new name', () => {
+    const w = { ...want, name: 'web1' };
+    expect(rows(host(bridge, link('vif5.0', { up: true })), w).map(([id, argv]) => [id, argv])).toEqual([
+      ['vif:vif5.0:down', 'ip link set dev vif5.0 down'],
+      ['vif:vif5.0:rename', 'ip link set dev vif5.0 name web1'],
+      ['vif:web1:mac', 'ip link set dev web1 address fe:ff:ff:ff:ff:ff'],
+      ['vif:web1:mtu', 'ip link set dev web1 mtu 9000'],
+      ['vif:web1:master', 'ip link set dev web1 master xenbr0'],
+      ['vif:web1:up', 'ip link set dev web1 up'],
+    ]);
+  });
+
+  it('converges after an interruption: renamed but not attached yet', () => {
+    const w = { ...want, name: 'web1' };
+    const renamed = link('web1', { mac: 'fe:ff:ff:ff:ff:ff' });
+    expect(rows(host(bridge, renamed), w).map(([id]) => id)).toEqual([
+      'vif:web1:mtu',
+      'vif:web1:master',
+      'vif:web1:up',
+    ]);
+  });
+
+  it('refuses a vifname another device has, a missing device and a missing bridge', () => {
+    const w = { ...want, name: 'web1' };
+    expect(() => planVifOnline(w, host(bridge, link('vif5.0'), link('web1')))).toThrow(
+      'vifname web1 is already taken by another device; cannot rename vif5.0',
+    );
+    expect(() => planVifOnline(want, host(bridge))).toThrow(
+      'vif device vif5.0 does not exist; has the backend created it?',
+    );
+    expect(() => planVifOnline(want, host(link('vif5.0')))).toThrow(
+      'bridge xenbr0 does not exist (or is not a bridge)',
+    );
+  });
+
+  it('warns when the vif MTU will lower the bridge', () => {
+    const plan = planVifOnline({ ...want, mtu: 1500 }, host(bridge, link('vif5.0')));
+    expect(plan.warnings).toEqual([
+      "vif5.0 mtu 1500 is below xenbr0's 9000: the kernel lowers xenbr0's MTU to 1500 for every port",
+    ]);
+  });
+
+  it('passes the xenstore writes through, to be made after the steps', () => {
+    const writes = [{ path: 'backend/vif/5/0/hotplug-status', value: 'connected', reason: 'r' }];
+    expect(planVifOnline(want, host(bridge, link('vif5.0')), writes).xenstore).toEqual(writes);
+  });
+});
+
+describe('planVifOffline', () => {
+  it('down, then out of the bridge', () => {
+    const attached = link('vif5.0', { master: 'xenbr0', up: true });
+    expect(
+      planVifOffline('vif5.0', host(bridge, attached)).steps.map((s) => [s.argv.join(' '), s.disruptive]),
+    ).toEqual([
+      ['ip link set dev vif5.0 down', true],
+      ['ip link set dev vif5.0 nomaster', false],
+    ]);
+  });
+
+  it('a device already gone plans nothing', () => {
+    expect(planVifOffline('vif5.0', host(bridge))).toEqual({
+      steps: [],
+      warnings: ['vif5.0 is already gone'],
+      xenstore: [],
+    });
+  });
+});
+
+describe('chooseBridge', () => {
+  it('takes the one asked for, else the only bridge', () => {
+    expect(chooseBridge({ value: 'xenbr1', source: 'xenstore' }, ['xenbr0', 'xenbr1'])).toBe('xenbr1');
+    expect(chooseBridge({ value: undefined, source: 'nowhere' }, ['xenbr0'])).toBe('xenbr0');
+  });
+
+  it("keeps Xen's rule: a missing xenbrN means ethN when that is a bridge", () => {
+    expect(chooseBridge({ value: 'xenbr0', source: 'xenstore' }, ['eth0'])).toBe('eth0');
+  });
+
+  it('names the bridges there are when it cannot choose', () => {
+    expect(() => chooseBridge({ value: 'xenbr9', source: 'xenstore' }, ['xenbr0', 'xenbr1'])).toThrow(
+      'bridge xenbr9 does not exist; bridges here: xenbr0, xenbr1',
+    );
+    expect(() => chooseBridge({ value: undefined, source: 'nowhere' }, ['a', 'b'])).toThrow(
+      "no bridge was given and this host has several (a, b); set bridge= in the guest's vif config",
+    );
+    expect(() => chooseBridge({ value: undefined, source: 'nowhere' }, [])).toThrow(
+      'no bridge was given (xenstore bridge, bridge= argument or environment) and this host has none',
+    );
+    expect(() => chooseBridge({ value: 'br;x', source: 'the bridge= argument' }, ['xenbr0'])).toThrow(
+      'bridge (from the bridge= argument) "br;x" is not a valid interface name',
+    );
+  });
+});
