@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { applyAndVerify } from '../apply/converge.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
@@ -8,6 +8,7 @@ import type { Plan } from '../model/plan.ts';
 import { observeInstalled, sha256Of } from '../observe/install.ts';
 import { type InstallRequest, installPaths, planInstall } from '../plan/install.ts';
 import { renderInstallNotes } from '../plan/install-notes.ts';
+import { checkNodePath, renderInstalledScript } from '../plan/install-script.ts';
 import {
   checkScriptsDir,
   DEFAULT_SCRIPTS_DIR,
@@ -23,10 +24,12 @@ import { parseFlags } from './flags.ts';
 
 const col = (path: string): string => path.padEnd(37);
 
-export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--udev] [--force] [--dry-run] [--json]
+export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--node PATH] [--udev] [--force]
+                       [--dry-run] [--json]
 
 Put this xenplan (the single bundled file now running) where Xen calls its scripts:
   ${col(`${DEFAULT_SCRIPTS_DIR}/${VIF_SCRIPT_NAME}`)}a copy of the bundle, mode 0755; runs as vif-script
+  ${col('')}its first line becomes #!NODE (see --node)
   ${col(`${DEFAULT_SCRIPTS_DIR}/${NETWORK_SCRIPT_NAME}`)}a symlink to ${VIF_SCRIPT_NAME}; runs as network-script
 The bundle picks its role from the name it runs by: names starting with "vif" act as
 vif-script, names starting with "network" as network-script. With --udev, also
@@ -37,9 +40,14 @@ and in every case
 Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or /etc/xen/xl.conf (xl),
 and a per-guest vif example, naming the installed files.
 
-Install is idempotent: a second run with the same bundle plans nothing; a run with a newer
-bundle replaces the copy. It never overwrites a file it did not install (it stops and names
-it) unless --force, which moves that file to NAME${SAVED_SUFFIX}; uninstall puts it back.
+The copy names its node by absolute path: Xen and udev run scripts with a short PATH
+(/usr/sbin:/usr/bin:/sbin:/bin) where #!/usr/bin/env node may find no node. The copy is
+made with install, then its first line rewritten with sed -i; the rest is byte-identical.
+
+Install is idempotent: a second run with the same bundle and node plans nothing; a run with
+a newer bundle or another --node replaces the copy. It never overwrites a file it did not
+install (it stops and names it) unless --force, which moves that file to NAME${SAVED_SUFFIX};
+uninstall puts it back.
 
 The udev rules are needed only with xend (Xen 3.x-4.4), when Xen's own xen-backend.rules does
 not already run the vif script xend names; never with xl on Xen 4.6 or later; harmless with xl
@@ -53,6 +61,9 @@ Options:
   --scripts-dir DIR  the Xen scripts directory on the running host (default ${DEFAULT_SCRIPTS_DIR});
                      the files go to PREFIX/DIR and the udev rules run DIR/${VIF_SCRIPT_NAME}.
                      Outside the default, the printed lines use absolute paths.
+  --node PATH        the node the scripts run with, named in their #! line: an absolute path
+                     to an executable file on this host (default: the node running this
+                     command); letters, digits and . _ + @ / - only
   --udev             also install the udev rules (xend-era hosts only)
   --force            replace files that are not xenplan's (moved aside, restored by uninstall)
                      or that changed since install
@@ -125,9 +136,34 @@ function bundlePathOf(ctx: Context): string {
   return path;
 }
 
+/**
+ * The node the installed scripts name in their #! line: --node, else the node running this
+ * command. Checked on the running host (not under --prefix): absolute, plain, an executable file.
+ */
+function nodeOf(value: unknown): string {
+  const given = value !== undefined;
+  if (given && (typeof value !== 'string' || value === ''))
+    throw new XenplanError('config', `--node needs the absolute path of node, got ${JSON.stringify(value)}`);
+  const node = given ? (value as string) : process.execPath;
+  const what = given ? `--node ${JSON.stringify(node)}` : `the running node ${JSON.stringify(node)}`;
+  const hint = given ? '' : '; name another with --node PATH';
+  const problem = checkNodePath(node);
+  if (problem !== undefined)
+    throw new XenplanError('config', `${what} cannot go in the scripts' #! line: ${problem}${hint}`);
+  try {
+    if (!statSync(node).isFile()) throw new Error('not a regular file');
+    accessSync(node, constants.X_OK);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new XenplanError('config', `${what}: expected an executable file (${why})${hint}`);
+  }
+  return node;
+}
+
 function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRequest {
   const prefix = prefixOf(ctx, flags.prefix);
   const scriptsDir = scriptsDirOf(flags['scripts-dir']);
+  const node = nodeOf(flags.node);
   const bundlePath = bundlePathOf(ctx);
   const bundle = ctx.files.read(bundlePath);
   if (bundle === undefined || !bundle.startsWith('#!/usr/bin/env node'))
@@ -143,6 +179,8 @@ function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRe
     force: flags.force === true,
     bundlePath,
     bundleSha256: sha256Of(bundle),
+    node,
+    scriptSha256: sha256Of(renderInstalledScript(bundle, node)),
     udevRules,
     udevRulesSha256: sha256Of(udevRules),
   };
@@ -159,7 +197,7 @@ function printWarnings(ctx: Context, plan: Plan): void {
 export async function runInstall(ctx: Context, args: readonly string[]): Promise<number> {
   const flags = parseFlags(
     args,
-    { string: ['prefix', 'scripts-dir'], boolean: ['udev', 'force', 'dry-run', 'json', 'help'] },
+    { string: ['prefix', 'scripts-dir', 'node'], boolean: ['udev', 'force', 'dry-run', 'json', 'help'] },
     'xenplan install',
   );
   if (flags.help) {
@@ -186,7 +224,7 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
       ? `xenplan is already installed${where}: nothing to do (0 steps)\n\n`
       : `installed${where}: ${result.done.length} step(s) applied\n\n`,
   );
-  ctx.out(renderInstallNotes(req.scriptsDir));
+  ctx.out(renderInstallNotes(req.scriptsDir, req.node));
   if (req.udev) ctx.out(`\nudev rules: ${UDEV_RULES_PATH} (read its header: xend-era hosts only)\n`);
   return 0;
 }

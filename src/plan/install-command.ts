@@ -1,9 +1,11 @@
-/** The argv of install's and uninstall's steps: make directories, copy, write, link, move, remove. */
+/** The argv of install's and uninstall's steps: make directories, copy, edit, write, link, move, remove. */
 import type { Argv } from './command.ts';
 
 export const command = {
   mkdir: (dir: string): Argv => ['mkdir', '-p', dir],
   install: (src: string, dst: string, mode: string): Argv => ['install', '-m', mode, src, dst],
+  /** Rewrites line 1 of `dst` in place with the sed expression (install-script.ts); keeps its mode. */
+  edit: (expression: string, dst: string): Argv => ['sed', '-i', expression, dst],
   /** Writes `content` to `dst` with mode 0644; the content travels as an argument, never as shell text. */
   write: (content: string, dst: string): Argv => [
     'sh',

@@ -13,6 +13,7 @@ import { makePlan } from '../model/plan.ts';
 import type { Argv } from './command.ts';
 import { command } from './install-command.ts';
 import { ancestorsOf, describePathState, dirnameOf, matchesEntry, stateOf } from './install-path.ts';
+import { checkNodePath, interpreterLine, interpreterSedExpression } from './install-script.ts';
 import { makeStep } from './step.ts';
 import { NETWORK_SCRIPT_NAME, UDEV_RULES_PATH, VIF_SCRIPT_NAME } from './udev-rules.ts';
 
@@ -22,10 +23,11 @@ import { NETWORK_SCRIPT_NAME, UDEV_RULES_PATH, VIF_SCRIPT_NAME } from './udev-ru
  * running host's paths (`/etc/xen/scripts/vif-xenplan`); only Step argvs carry the prefix
  * (like DESTDIR), so a tree installed under a prefix names its real places.
  *
- * Layout: one copy of the bundle as `vif-xenplan` (mode 0755) and `network-xenplan` as a
- * relative symlink to it (the bundle picks its role from the name it runs by); with --udev,
- * the rules file; and the manifest recording what install put there, written before the
- * files so even a half-done install can be uninstalled.
+ * Layout: one copy of the bundle as `vif-xenplan` (mode 0755, its `#!` line rewritten to name
+ * the node that runs it: install-script.ts) and `network-xenplan` as a relative symlink to it
+ * (the bundle picks its role from the name it runs by); with --udev, the rules file; and the
+ * manifest recording what install put there, written before the files so even a half-done
+ * install can be uninstalled. The manifest holds the sha256 of the copy as installed.
  */
 
 const PHASE: Phase = 'install';
@@ -40,10 +42,23 @@ export interface InstallRequest {
   readonly force: boolean;
   /** Real path of the running bundle: the source of the copy. */
   readonly bundlePath: string;
+  /** sha256 of the bundle as it is (`#!/usr/bin/env node`). */
   readonly bundleSha256: string;
+  /** Absolute path of the node the installed scripts run with: their `#!` line (checkNodePath). */
+  readonly node: string;
+  /** sha256 of the installed copy: renderInstalledScript(bundle, node), hashed by the caller. */
+  readonly scriptSha256: string;
   /** The udev rules text and its sha256 (computed by the caller: this module is pure). */
   readonly udevRules: string;
   readonly udevRulesSha256: string;
+}
+
+/** One step that puts a file in place: `install:KIND:PATH`, with its argv and reason. */
+interface Put {
+  readonly kind: string;
+  readonly argv: Argv;
+  /** Defaults to the reason the file is put there. */
+  readonly reason?: string;
 }
 
 type Wanted =
@@ -51,7 +66,12 @@ type Wanted =
       readonly kind: 'file';
       readonly path: string;
       readonly sha256: string;
-      readonly argv: (dst: string) => Argv;
+      /** What the file is, in reasons. */
+      readonly what: string;
+      /** The steps that put it at `dst` (the path under the prefix). */
+      readonly puts: (dst: string) => Put[];
+      /** sha256 of what the first of those steps alone leaves: an install stopped half way. */
+      readonly halfSha256?: string;
     }
   | { readonly kind: 'link'; readonly path: string; readonly target: string };
 
@@ -61,8 +81,17 @@ function wantedOf(req: InstallRequest): Wanted[] {
     {
       kind: 'file',
       path: vif,
-      sha256: req.bundleSha256,
-      argv: (dst) => command.install(req.bundlePath, dst, '0755'),
+      sha256: req.scriptSha256,
+      what: `the running bundle, run by ${req.node}`,
+      puts: (dst) => [
+        { kind: 'file', argv: command.install(req.bundlePath, dst, '0755') },
+        {
+          kind: 'interpreter',
+          argv: command.edit(interpreterSedExpression(req.node), dst),
+          reason: `${vif} starts with ${interpreterLine(req.node)}: Xen and udev run it with a short PATH, where env may not find node`,
+        },
+      ],
+      ...(req.bundleSha256 === req.scriptSha256 ? {} : { halfSha256: req.bundleSha256 }),
     },
     { kind: 'link', path: `${req.scriptsDir}/${NETWORK_SCRIPT_NAME}`, target: VIF_SCRIPT_NAME },
   ];
@@ -71,7 +100,8 @@ function wantedOf(req: InstallRequest): Wanted[] {
       kind: 'file',
       path: UDEV_RULES_PATH,
       sha256: req.udevRulesSha256,
-      argv: (dst) => command.write(req.udevRules, dst),
+      what: 'the udev rules',
+      puts: (dst) => [{ kind: 'file', argv: command.write(req.udevRules, dst) }],
     });
   return wanted;
 }
@@ -98,6 +128,12 @@ function fileEntries(manifest: Manifest | undefined): Map<string, ManifestEntry>
  * not ours, or ours but changed since) unless `force`.
  */
 export function planInstall(req: InstallRequest, state: InstalledState): { plan: Plan; manifest: Manifest } {
+  const bad = checkNodePath(req.node);
+  if (bad !== undefined)
+    throw new XenplanError(
+      'config',
+      `node ${JSON.stringify(req.node)} cannot be the scripts' interpreter: ${bad}`,
+    );
   const old = fileEntries(state.manifest);
   const at = (path: string) => underPrefix(req.prefix, path);
   const warnings: string[] = [];
@@ -147,14 +183,13 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
       want.kind === 'file'
         ? { kind: 'file', path: want.path, sha256: want.sha256, ...(saved ? { saved } : {}) }
         : { kind: 'link', path: want.path, target: want.target, ...(saved ? { saved } : {}) };
-    const put = (why: string): Step =>
-      makeStep(
-        `install:${want.kind}:${want.path}`,
-        PHASE,
-        want.kind === 'file' ? want.argv(at(want.path)) : command.link(want.target, at(want.path)),
-        why,
-      );
-    const what = want.kind === 'file' ? 'file' : `symlink to ${want.target}`;
+    const put = (why: string): Step[] =>
+      want.kind === 'file'
+        ? want
+            .puts(at(want.path))
+            .map((p) => makeStep(`install:${p.kind}:${want.path}`, PHASE, p.argv, p.reason ?? why))
+        : [makeStep(`install:link:${want.path}`, PHASE, command.link(want.target, at(want.path)), why)];
+    const what = want.kind === 'file' ? want.what : `symlink to ${want.target}`;
     if (matchesEntry(s, want)) {
       if (mine === undefined || mine.kind === 'dir')
         warnings.push(`${want.path} already holds what install puts there; recording it as installed`);
@@ -162,7 +197,7 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
       continue;
     }
     if (s.kind === 'missing') {
-      work.push(put(`${want.path} is missing: ${what}`));
+      work.push(...put(`${want.path} is missing: ${what}`));
       entries.set(want.path, entry);
       continue;
     }
@@ -172,15 +207,18 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
     }
     if (mine !== undefined && mine.kind !== 'dir') {
       if (matchesEntry(s, mine)) {
+        work.push(...put(`${want.path} is an older install (${describePathState(s)}): replace with ${what}`));
+        entries.set(want.path, entry);
+      } else if (want.kind === 'file' && s.kind === 'file' && s.sha256 === want.halfSha256) {
         work.push(
-          put(
-            `${want.path} is an older install (${describePathState(s)}): replace with the running bundle's ${what}`,
+          ...put(
+            `${want.path} is the bundle before its #! line was rewritten (an install stopped half way): replace with ${what}`,
           ),
         );
         entries.set(want.path, entry);
       } else if (req.force) {
         work.push(
-          put(
+          ...put(
             `${want.path} changed since xenplan installed it (${describePathState(s)}); --force replaces it`,
           ),
         );
@@ -209,7 +247,7 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
         `${want.path} is not xenplan's (${describePathState(s)}): --force moves it aside; uninstall puts it back`,
       ),
     );
-    work.push(put(`${want.path}: ${what} in place of the file moved aside`));
+    work.push(...put(`${want.path}: ${what} in place of the file moved aside`));
     entries.set(want.path, { ...entry, saved: true });
   }
   if (conflicts.length > 0)

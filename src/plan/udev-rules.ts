@@ -38,7 +38,8 @@ const HEADER = `# 95-xenplan.rules: run xenplan's vif-script from udev on xend-e
 #   (vif-script vif-xenplan) in xend-config.sxp, and do not install this file; or install this
 #   file and comment those vif lines out, so one event runs one vif script.
 #
-# vif-xenplan is a node program (#!/usr/bin/env node): node must be on udev's PATH (/usr/bin).
+# vif-xenplan is a node program; xenplan install writes its #! line with node's absolute path,
+# so udev's short PATH does not matter.
 # Each rule is one event per line (no "a|b" patterns), for the old udev of xend-era distributions.
 `;
 

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { XenplanError } from '../../../src/model/error.ts';
@@ -11,6 +12,11 @@ import {
 } from '../../../src/model/install.ts';
 import { type InstallRequest, installPaths, planInstall } from '../../../src/plan/install.ts';
 import { renderInstallNotes } from '../../../src/plan/install-notes.ts';
+import {
+  checkNodePath,
+  interpreterSedExpression,
+  renderInstalledScript,
+} from '../../../src/plan/install-script.ts';
 import { renderUdevRules } from '../../../src/plan/udev-rules.ts';
 import { planUninstall } from '../../../src/plan/uninstall.ts';
 
@@ -18,6 +24,9 @@ const A = 'a'.repeat(64);
 const B = 'b'.repeat(64);
 const R = 'c'.repeat(64);
 const F = 'f'.repeat(64);
+/** The bundle as built (#!/usr/bin/env node); A is it with #!/usr/bin/node, N with #!/opt/node/bin/node. */
+const E = 'e'.repeat(64);
+const N = '9'.repeat(64);
 const P = '/tmp/p';
 
 const req = (extra: Partial<InstallRequest> = {}): InstallRequest => ({
@@ -26,7 +35,9 @@ const req = (extra: Partial<InstallRequest> = {}): InstallRequest => ({
   udev: false,
   force: false,
   bundlePath: '/opt/xenplan.cjs',
-  bundleSha256: A,
+  bundleSha256: E,
+  node: '/usr/bin/node',
+  scriptSha256: A,
   udevRules: 'RULES\n',
   udevRulesSha256: R,
   ...extra,
@@ -104,7 +115,15 @@ describe('planInstall', () => {
         id: 'install:file:/etc/xen/scripts/vif-xenplan',
         phase: 'install',
         argv: ['install', '-m', '0755', '/opt/xenplan.cjs', '/tmp/p/etc/xen/scripts/vif-xenplan'],
-        reason: '/etc/xen/scripts/vif-xenplan is missing: file',
+        reason: '/etc/xen/scripts/vif-xenplan is missing: the running bundle, run by /usr/bin/node',
+        disruptive: false,
+      },
+      {
+        id: 'install:interpreter:/etc/xen/scripts/vif-xenplan',
+        phase: 'install',
+        argv: ['sed', '-i', '1s|^#!.*$|#!/usr/bin/node|', '/tmp/p/etc/xen/scripts/vif-xenplan'],
+        reason:
+          '/etc/xen/scripts/vif-xenplan starts with #!/usr/bin/node: Xen and udev run it with a short PATH, where env may not find node',
         disruptive: false,
       },
       {
@@ -125,10 +144,11 @@ describe('planInstall', () => {
       'mkdir -p /var/lib/xenplan',
       'sh -c printf "%s" "$1" >"$2" && chmod 0644 "$2" sh {',
       'install -m 0755 /opt/xenplan.cjs /etc/xen/scripts/vif-xenplan',
+      'sed -i 1s|^#!.*$|#!/usr/bin/node| /etc/xen/scripts/vif-xenplan',
       'ln -sf vif-xenplan /etc/xen/scripts/network-xenplan',
       'sh -c printf "%s" "$1" >"$2" && chmod 0644 "$2" sh RULES',
     ]);
-    expect(plan.steps[6]!.argv).toEqual(write('RULES\n', '/etc/udev/rules.d/95-xenplan.rules'));
+    expect(plan.steps[7]!.argv).toEqual(write('RULES\n', '/etc/udev/rules.d/95-xenplan.rules'));
     expect(manifest.entries.filter((e) => e.kind === 'dir').map((e) => e.path)).toEqual([
       '/etc',
       '/etc/udev',
@@ -141,10 +161,73 @@ describe('planInstall', () => {
     ]);
   });
 
-  it('plans zero steps when the same bundle is already installed', () => {
-    const { plan } = planInstall(req(), state(afterInstall, installed));
+  it('plans zero steps when the same bundle is already installed with the same node', () => {
+    const { plan, manifest } = planInstall(req(), state(afterInstall, installed));
     expect(plan.steps).toEqual([]);
     expect(plan.warnings).toEqual([]);
+    expect(manifest).toEqual(installed);
+  });
+
+  it('replaces the copy (and records its new sha256) when another node is asked for', () => {
+    const { plan, manifest } = planInstall(
+      req({ node: '/opt/node/bin/node', scriptSha256: N }),
+      state(afterInstall, installed),
+    );
+    expect(plan.steps.map((s) => [s.id, s.argv.length === 6 ? 'write' : s.argv.join(' ')])).toEqual([
+      ['install:manifest', 'write'],
+      [
+        'install:file:/etc/xen/scripts/vif-xenplan',
+        'install -m 0755 /opt/xenplan.cjs /tmp/p/etc/xen/scripts/vif-xenplan',
+      ],
+      [
+        'install:interpreter:/etc/xen/scripts/vif-xenplan',
+        'sed -i 1s|^#!.*$|#!/opt/node/bin/node| /tmp/p/etc/xen/scripts/vif-xenplan',
+      ],
+    ]);
+    expect(plan.steps[1]!.reason).toBe(
+      '/etc/xen/scripts/vif-xenplan is an older install (a file (sha256 aaaaaaaaaaaa…)): replace with the running bundle, run by /opt/node/bin/node',
+    );
+    expect(manifest.entries[1]).toEqual({ kind: 'file', path: '/etc/xen/scripts/vif-xenplan', sha256: N });
+    expect(plan.steps[0]!.argv[4]).toBe(renderManifest(manifest));
+  });
+
+  it('finishes an install that stopped between the copy and the #! rewrite, without --force', () => {
+    const { plan } = planInstall(
+      req(),
+      state({ ...afterInstall, '/etc/xen/scripts/vif-xenplan': file(E) }, installed),
+    );
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'install:file:/etc/xen/scripts/vif-xenplan',
+      'install:interpreter:/etc/xen/scripts/vif-xenplan',
+    ]);
+    expect(plan.steps[0]!.reason).toBe(
+      '/etc/xen/scripts/vif-xenplan is the bundle before its #! line was rewritten (an install stopped half way): replace with the running bundle, run by /usr/bin/node',
+    );
+  });
+
+  it('refuses a node path that cannot go in a #! line or a sed expression, as a config error naming it', () => {
+    for (const [node, problem] of [
+      ['node', 'expected an absolute path'],
+      ['/opt/my node/bin/node', 'expected only letters, digits and . _ + @ / -'],
+      ['/opt/a|b/node', 'expected only letters, digits and . _ + @ / -'],
+      ['/opt/a&b/node', 'expected only letters, digits and . _ + @ / -'],
+      ['/opt/node\n/node', 'expected only letters, digits and . _ + @ / -'],
+      ['/usr/bin/node\n', 'expected only letters, digits and . _ + @ / -'],
+      ['/usr/bin/', 'expected a file, not a directory path ending in /'],
+      [`/${'n'.repeat(125)}`, 'expected at most 125 characters'],
+    ] as const) {
+      expect(checkNodePath(node)).toContain(problem);
+      let caught: unknown;
+      try {
+        planInstall(req({ node }), state(bare));
+      } catch (error) {
+        caught = error;
+      }
+      expect((caught as XenplanError).kind).toBe('config');
+      expect((caught as XenplanError).message).toContain(`node ${JSON.stringify(node)} cannot be`);
+    }
+    expect(checkNodePath(`/${'n'.repeat(124)}`)).toBeUndefined();
+    expect(checkNodePath('/root/.nvm/versions/node/v22.11.0/bin/node')).toBeUndefined();
   });
 
   it('replaces an older install of ours with the running bundle and updates the manifest', () => {
@@ -161,10 +244,14 @@ describe('planInstall', () => {
         'install:file:/etc/xen/scripts/vif-xenplan',
         'install -m 0755 /opt/xenplan.cjs /tmp/p/etc/xen/scripts/vif-xenplan',
       ],
+      [
+        'install:interpreter:/etc/xen/scripts/vif-xenplan',
+        'sed -i 1s|^#!.*$|#!/usr/bin/node| /tmp/p/etc/xen/scripts/vif-xenplan',
+      ],
     ]);
     expect(plan.steps[0]!.argv[4]).toBe(renderManifest(installed));
     expect(plan.steps[1]!.reason).toBe(
-      "/etc/xen/scripts/vif-xenplan is an older install (a file (sha256 bbbbbbbbbbbb…)): replace with the running bundle's file",
+      '/etc/xen/scripts/vif-xenplan is an older install (a file (sha256 bbbbbbbbbbbb…)): replace with the running bundle, run by /usr/bin/node',
     );
   });
 
@@ -195,6 +282,7 @@ describe('planInstall', () => {
       'install:manifest',
       'install:save:/etc/xen/scripts/vif-xenplan',
       'install:file:/etc/xen/scripts/vif-xenplan',
+      'install:interpreter:/etc/xen/scripts/vif-xenplan',
       'install:link:/etc/xen/scripts/network-xenplan',
     ]);
     expect(plan.steps[2]!.argv).toEqual([
@@ -341,6 +429,30 @@ describe('planUninstall', () => {
   });
 });
 
+describe('the installed script', () => {
+  const bundle = '#!/usr/bin/env node\n"use strict";\n// #!/usr/bin/env node\nmain();\n';
+
+  it('is the bundle with only its first line changed to #!NODE', () => {
+    expect(renderInstalledScript(bundle, '/usr/local/bin/node')).toBe(
+      '#!/usr/local/bin/node\n"use strict";\n// #!/usr/bin/env node\nmain();\n',
+    );
+    expect(renderInstalledScript('#!/usr/bin/env node', '/n')).toBe('#!/n');
+    expect(renderInstalledScript('no interpreter\n', '/n')).toBe('no interpreter\n');
+  });
+
+  it('is exactly what the sed step writes', () => {
+    for (const [text, node] of [
+      [bundle, '/root/.nvm/versions/node/v22.11.0/bin/node'],
+      ['#!/usr/bin/env node', '/usr/bin/node'],
+      ['#!/usr/bin/env node\r\nx\n\n', '/a+b@c/node-22_x'],
+    ] as const) {
+      const sed = spawnSync('sed', ['-e', interpreterSedExpression(node)], { input: text, encoding: 'utf8' });
+      expect(sed.status).toBe(0);
+      expect(sed.stdout).toBe(renderInstalledScript(text, node));
+    }
+  });
+});
+
 describe('manifest', () => {
   it('round-trips through render and parse', () => {
     expect(parseManifest(renderManifest(installed))).toEqual(installed);
@@ -361,8 +473,11 @@ describe('manifest', () => {
 });
 
 describe('install notes', () => {
-  it('names the installed files in the xend, xl and per-guest lines', () => {
-    const notes = renderInstallNotes('/etc/xen/scripts');
+  it('names the installed files in the xend, xl and per-guest lines, and the node they run with', () => {
+    const notes = renderInstallNotes('/etc/xen/scripts', '/usr/bin/node');
+    expect(notes).toContain(
+      'They run with /usr/bin/node: their first line is #!/usr/bin/node, so no PATH lookup is needed.\n',
+    );
     expect(notes).toContain(
       "  (network-script 'network-xenplan bridge=xenbr0 bond=bond0 slaves=eth0,eth1')\n",
     );
@@ -372,7 +487,7 @@ describe('install notes', () => {
   });
 
   it('uses absolute paths outside the default scripts directory', () => {
-    const notes = renderInstallNotes('/opt/xen/scripts');
+    const notes = renderInstallNotes('/opt/xen/scripts', '/usr/bin/node');
     expect(notes).toContain('  (vif-script /opt/xen/scripts/vif-xenplan)\n');
     expect(notes).toContain('  vif.default.script="/opt/xen/scripts/vif-xenplan"\n');
   });
