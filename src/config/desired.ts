@@ -99,12 +99,12 @@ export function buildDesired(
 
   const addresses = list('address');
   const gateway = str('gateway');
-  const switches = str('switches');
-  const lacp = str('lacp');
-  const topology: Record<string, string> = {
-    ...(switches === undefined ? {} : { switches }),
-    ...(lacp === undefined ? {} : { lacp }),
-  };
+  // Facts about the world outside the host, declared for doctor (never applied).
+  const topology: Record<string, string> = {};
+  for (const key of TOPOLOGY_KEYS) {
+    const value = str(key);
+    if (value !== undefined) topology[key] = value;
+  }
   return {
     bridge,
     uplink: uplink ?? '',
@@ -145,3 +145,6 @@ function buildBond(name: string, slaves: readonly string[], m: Source, problems:
     problems.push(`${m.get('bond.primary')?.here}: is not one of slaves=${slaves.join(',')}`);
   return { name, slaves: [...slaves], mode, options };
 }
+
+/** Settings that only declare facts for doctor; they land in NetworkDesired.topology. */
+const TOPOLOGY_KEYS = ['switches', 'lacp', 'port-group', 'slb', 'updelay-needed-ms', 'antispoof'] as const;

@@ -201,6 +201,12 @@ describe('each key, valid', () => {
     [['strict=no'], { strict: false }],
     [['switches=separate', 'lacp=none'], { topology: { switches: 'separate', lacp: 'none' } }],
     [['switches=stacked', 'lacp=mlag'], { topology: { switches: 'stacked', lacp: 'mlag' } }],
+    [
+      ['port-group=static', 'slb=filtered', 'updelay-needed-ms=30000', 'antispoof=on'],
+      {
+        topology: { 'port-group': 'static', slb: 'filtered', 'updelay-needed-ms': '30000', antispoof: 'yes' },
+      },
+    ],
   ];
   it.each(cases)('%j', (words, fragment) => {
     expect(parse(...words).desired).toMatchObject(fragment);
@@ -332,6 +338,9 @@ describe('each key, invalid', () => {
     [['bridge-nf=maybe'], ['bridge-nf=maybe: expected one of on, off, keep']],
     [['strict=perhaps'], ['strict=perhaps: expected one of yes, no']],
     [['switches=two'], ['switches=two: expected one of separate, stacked, single']],
+    [['port-group=lacp'], ['port-group=lacp: expected one of static, none']],
+    [['updelay-needed-ms=soon'], ['updelay-needed-ms=soon: expected a whole number from 0 to 600000']],
+    [['antispoof=maybe'], ['antispoof=maybe: expected one of yes, no']],
     [['lacp=static'], ['lacp=static: expected one of mlag, none']],
     [['noarp=eth0,'], ['noarp=eth0,: interface name is empty; expected 1 to 15 characters']],
     [
@@ -347,7 +356,7 @@ describe('each key, invalid', () => {
     [
       ['brdge=xenbr0'],
       [
-        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, address, gateway, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, noarp, bond.<option>, sysctl.<name>',
+        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, address, gateway, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, port-group, slb, updelay-needed-ms, antispoof, noarp, bond.<option>, sysctl.<name>',
       ],
     ],
     [['start'], ['start is not a setting; expected key=value']],
