@@ -285,7 +285,11 @@ describe.runIf(can.ok && hasIptables)('xenplan doctor on a live host in a namesp
     expect(brief(findings)).toEqual(['error ARP001 xenbr0', 'warning ARP002 vif5.0', 'warning NF001 vif5.0']);
     // An admin who declares that guests must not spoof makes the dead antispoof rules an error.
     const declared = review(['bridge=xenbr0', 'netdev=vif6.0', 'antispoof=yes']);
-    expect(brief(declared.findings)).toEqual(['error ARP001 xenbr0', 'error NF001 vif5.0', 'warning ARP002 vif5.0']);
+    expect(brief(declared.findings)).toEqual([
+      'error ARP001 xenbr0',
+      'error NF001 vif5.0',
+      'warning ARP002 vif5.0',
+    ]);
   });
 
   it("a failing iptables is left out, not fatal; kernel log lines count only for this namespace's devices", () => {
