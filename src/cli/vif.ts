@@ -76,11 +76,16 @@ export async function runVif(ctx: Context, args: readonly string[]): Promise<num
   if (request.ignored) return 0;
   let xs: XenstoreClient | undefined;
   try {
-    xs = await openXenstore(ctx.env);
-    const outcome =
-      request.command === 'online' || request.command === 'add'
-        ? await attach(ctx, xs, request)
-        : await detach(ctx, xs, request);
+    const attaching = request.command === 'online' || request.command === 'add';
+    if (attaching) xs = await openXenstore(ctx.env);
+    else {
+      // Detaching needs xenstore only to learn a vifname; at shutdown xenstored may be gone already.
+      xs = await openXenstore(ctx.env).catch((error: unknown) => {
+        ctx.err(`vif-script: ${toXenplanError(error).message}; detaching ${request.dev} by its own name\n`);
+        return undefined;
+      });
+    }
+    const outcome = attaching ? await attach(ctx, xs!, request) : await detach(ctx, xs, request);
     if (!request.dryRun) log(ctx, request, `${outcome} (${Date.now() - started} ms)`);
     return 0;
   } catch (thrown) {
@@ -150,11 +155,15 @@ function pickBridge(backend: BackendValues, request: HotplugRequest, env: Contex
   return { value: undefined, source: 'nowhere' };
 }
 
-async function detach(ctx: Context, xs: XenstoreClient, request: HotplugRequest): Promise<string> {
+async function detach(
+  ctx: Context,
+  xs: XenstoreClient | undefined,
+  request: HotplugRequest,
+): Promise<string> {
   // The backend directory may already be partly removed: a missing key is not an error.
   let vifname: string | undefined;
   try {
-    vifname = validateBackend({ vifname: await xs.read(`${request.backend}/vifname`) }).vifname;
+    vifname = validateBackend({ vifname: await xs?.read(`${request.backend}/vifname`) }).vifname;
   } catch {
     vifname = undefined;
   }

@@ -106,6 +106,20 @@ describe.runIf(can.ok)('vif-script', () => {
       expect(xen.read('backend/vif/5/0/hotplug-status')).toBeUndefined();
     });
 
+    it('offline with xenstore gone (dom0 shutting down) still detaches the vif by its name', () => {
+      guest(14);
+      xen.addVif(14, 0, { bridge: 'xenbr0' });
+      expect(vif(['online', 'type_if=vif'], libxlEnv(14, 0)).status).toBe(0);
+      const run = vif(['offline', 'type_if=vif'], {
+        ...libxlEnv(14, 0),
+        XENSTORED_PATH: `${xen.dir}/gone.sock`,
+      });
+      expect(run.status).toBe(0);
+      expect(run.stderr).toContain(`cannot reach xenstore: ${xen.dir}/gone.sock: ENOENT`);
+      expect(run.stderr).toContain('detaching vif14.0 by its own name');
+      expect(dom0.link('vif14.0').master).toBeUndefined();
+    });
+
     it('a backend mtu key wins over the bridge MTU, with a warning when it lowers the bridge', async () => {
       guest(6);
       xen.addVif(6, 0, { bridge: 'xenbr0', mtu: '1500' });
