@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { HostState, Link } from '../../../src/model/host.ts';
+import type { HostState } from '../../../src/model/host.ts';
 import type { FileReader } from '../../../src/model/ports.ts';
 import {
   isBrNetfilterLoaded,
@@ -8,6 +8,7 @@ import {
   parseKernelLog,
   readBondProc,
 } from '../../../src/observe/doctor.ts';
+import { host, link } from '../../support/host.ts';
 import { FakeRunner } from '../../support/runner.ts';
 
 /** A FileReader over a path → contents map; a directory is a key ending in `/` listing its entries. */
@@ -20,22 +21,10 @@ function fakeFiles(files: Record<string, string>, dirs: Record<string, string[]>
   };
 }
 
-function link(name: string): Link {
-  return {
-    name,
-    ifindex: 1,
-    kind: undefined,
-    master: undefined,
-    mtu: 1500,
-    mac: '02:00:00:00:00:01',
-    up: true,
-    carrier: true,
-    noarp: false,
-    operstate: 'UP',
-  };
-}
-
-const HOST: HostState = { links: [link('xenbr0'), link('bond0')], addresses: [], routes: [], sysctls: {} };
+const HOST: HostState = host([
+  link('xenbr0', { mac: '02:00:00:00:00:01' }),
+  link('bond0', { mac: '02:00:00:00:00:01' }),
+]);
 
 // `iptables -S FORWARD` as iptables 1.8.9 (nf_tables) prints it, captured in a namespace.
 const XEN_ANTISPOOF = `-P FORWARD DROP

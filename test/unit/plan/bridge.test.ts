@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { HostState, Link } from '../../../src/model/host.ts';
+import type { Link } from '../../../src/model/host.ts';
 import { planBridgePort } from '../../../src/plan/bridge-port.ts';
+import { link as anyLink, host as hostOf } from '../../support/host.ts';
 
-function link(name: string, extra: Partial<Link> = {}): Link {
-  return {
-    name,
-    ifindex: 1,
-    kind: undefined,
-    master: undefined,
-    mtu: 1500,
-    mac: undefined,
-    up: false,
-    carrier: false,
-    noarp: false,
-    operstate: 'DOWN',
-    ...extra,
-  };
-}
+/** Links start down here, as a NIC does before anything brings it up. */
+const link = (name: string, extra: Partial<Link> = {}) =>
+  anyLink(name, { up: false, carrier: false, operstate: 'DOWN', ...extra });
+const host = (...links: Link[]) => hostOf(links);
+
 const bridgeState = { stp: false, forwardDelay: 0, helloTime: 200, maxAge: 2000 };
-const host = (...links: Link[]): HostState => ({ links, addresses: [], routes: [], sysctls: {} });
 const want = { name: 'xenbr0', stp: false, forwardDelay: 0 };
 
 describe('planBridgePort', () => {

@@ -17,7 +17,7 @@ import {
   single,
   v4,
   v6,
-} from './network-host.ts';
+} from '../../support/host.ts';
 
 /** A dom0 with one NIC holding its IPv4 and IPv6 addresses and routes. */
 function singleHost(): HostState {

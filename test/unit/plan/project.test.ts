@@ -14,7 +14,7 @@ import {
   single,
   v4,
   v6,
-} from './network-host.ts';
+} from '../../support/host.ts';
 
 const NF = 'net.bridge.bridge-nf-call-iptables';
 

@@ -2,23 +2,13 @@ import { describe, expect, it } from 'vitest';
 import type { HostState, Link } from '../../../src/model/host.ts';
 import type { VifDesired } from '../../../src/model/vif.ts';
 import { chooseBridge, planVifOffline, planVifOnline } from '../../../src/plan/vif.ts';
+import { link as anyLink, host as hostOf } from '../../support/host.ts';
 
-function link(name: string, extra: Partial<Link> = {}): Link {
-  return {
-    name,
-    ifindex: 1,
-    kind: undefined,
-    master: undefined,
-    mtu: 1500,
-    mac: '00:16:3e:00:00:05',
-    up: false,
-    carrier: false,
-    noarp: false,
-    operstate: 'DOWN',
-    ...extra,
-  };
-}
-const host = (...links: Link[]): HostState => ({ links, addresses: [], routes: [], sysctls: {} });
+/** A vif as netback makes it: down, with the guest's MAC. */
+const link = (name: string, extra: Partial<Link> = {}) =>
+  anyLink(name, { mac: '00:16:3e:00:00:05', up: false, carrier: false, operstate: 'DOWN', ...extra });
+const host = (...links: Link[]): HostState => hostOf(links);
+
 const bridge = link('xenbr0', { kind: 'bridge', up: true, mtu: 9000, mac: '00:16:3e:aa:bb:cc' });
 const want: VifDesired = { kind: 'vif', dev: 'vif5.0', name: 'vif5.0', bridge: 'xenbr0', mtu: 9000 };
 const rows = (host: HostState, w: VifDesired = want) =>

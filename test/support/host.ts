@@ -1,5 +1,5 @@
-import type { Address, BondState, HostState, Link, Route } from '../../../src/model/host.ts';
-import type { NetworkDesired } from '../../../src/model/network.ts';
+import type { Address, BondState, HostState, Link, Route } from '../../src/model/host.ts';
+import type { NetworkDesired } from '../../src/model/network.ts';
 
 /** Builders for captured-style host states (what observeHost returns), documentation addresses only. */
 let index = 1;
