@@ -14,10 +14,16 @@ export async function applyAndVerify(
 ): Promise<ApplyReport & { verified: Plan }> {
   const report = await applySteps(runner, plan.steps);
   const verified = await replan();
-  if (verified.steps.length > 0)
-    throw new XenplanError(
-      'verify',
-      `applied ${report.done.length} step(s) but the host still differs: ${verified.steps.map((s) => s.reason).join('; ')}`,
-    );
+  checkConverged(report.done.length, verified);
   return { ...report, verified };
+}
+
+/** After applying `applied` steps, a fresh plan must be empty; what is left is a verify error. */
+export function checkConverged(applied: number, verified: Plan, detail?: string): void {
+  if (verified.steps.length === 0) return;
+  throw new XenplanError(
+    'verify',
+    `applied ${applied} step(s) but the host still differs: ${verified.steps.map((s) => s.reason).join('; ')}`,
+    detail === undefined ? {} : { detail },
+  );
 }

@@ -1,5 +1,5 @@
 import { applySteps } from '../apply/apply.ts';
-import { applyAndVerify } from '../apply/converge.ts';
+import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { acquireLock, lockPath } from '../apply/lock.ts';
 import { defaultGateway, probeGateway } from '../apply/probe.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
@@ -171,13 +171,11 @@ async function start(ctx: Context, words: readonly string[], options: Options): 
       const error = toXenplanError(thrown);
       return await rollBack(error.message);
     }
-    const left = planNetwork(want, await observe());
-    if (left.steps.length > 0)
-      throw new XenplanError(
-        'verify',
-        `applied ${plan.steps.length} step(s) but the host still differs: ${left.steps.map((s) => s.reason).join('; ')}`,
-        { detail: `state kept in ${path}; network-script stop undoes what start did` },
-      );
+    checkConverged(
+      plan.steps.length,
+      planNetwork(want, await observe()),
+      `state kept in ${path}; network-script stop undoes what start did`,
+    );
     if (answered && gateway !== undefined) {
       const deadline = 3 + (want.bridge.stp ? Math.ceil((2 * want.bridge.forwardDelay) / 100) : 0);
       if (!(await probeGateway(ctx.runner, gateway, deadline)))

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseUmlSections, runInUml, umlAvailable } from '../support/uml.ts';
+import { parseUmlSections, runInUml, UML_SWITCH_TOPOLOGY, umlAvailable } from '../support/uml.ts';
 
 const availability = umlAvailable();
 if (!availability.ok && !process.env.CI)
@@ -28,18 +28,7 @@ ping_up() {
   echo fail
 }
 set -e
-ip netns add sw
-ip netns add up
-ip -n sw link set lo up
-ip -n up link set lo up
-ip link add eth0 type veth peer name sw-eth0 netns sw
-ip link add eth1 type veth peer name sw-eth1 netns sw
-ip -n sw link add uplink type veth peer name up0 netns up
-ip -n sw link add swbr type bridge
-for p in sw-eth0 sw-eth1 uplink; do ip -n sw link set "$p" master swbr up; done
-ip -n sw link set swbr up
-ip -n up addr add 192.0.2.1/24 dev up0
-ip -n up link set up0 up
+${UML_SWITCH_TOPOLOGY}
 ip addr add 192.0.2.10/24 dev eth0
 ip link set eth0 up
 ip route add default via 192.0.2.1

@@ -6,7 +6,13 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { findUmlModulesVersion, parseUmlSections, runInUml, umlAvailable } from '../support/uml.ts';
+import {
+  findUmlModulesVersion,
+  parseUmlSections,
+  runInUml,
+  UML_SWITCH_TOPOLOGY,
+  umlAvailable,
+} from '../support/uml.ts';
 
 const availability = umlAvailable();
 if (!availability.ok) {
@@ -42,18 +48,7 @@ section() { echo "@@$1"; }
 
 # dom0 (UML's own namespace): eth0, eth1 are veths whose peers sit in switch namespace "sw";
 # the switch bridges them with an uplink to namespace "up", which has 192.0.2.1.
-ip netns add sw
-ip netns add up
-ip -n sw link set lo up
-ip -n up link set lo up
-ip link add eth0 type veth peer name sw-eth0 netns sw
-ip link add eth1 type veth peer name sw-eth1 netns sw
-ip -n sw link add uplink type veth peer name up0 netns up
-ip -n sw link add swbr type bridge
-for p in sw-eth0 sw-eth1 uplink; do ip -n sw link set "$p" master swbr up; done
-ip -n sw link set swbr up
-ip -n up addr add 192.0.2.1/24 dev up0
-ip -n up link set up0 up
+${UML_SWITCH_TOPOLOGY}
 
 ip link add bond0 type bond mode active-backup miimon 100
 ip link set eth0 master bond0

@@ -42,3 +42,23 @@ export function parseUmlSections(output: string): Map<string, string> {
   flush();
   return sections;
 }
+
+/**
+ * Shell for the usual kernel-test cabling: dom0 (UML's own namespace) has eth0 and eth1, veths
+ * whose peers sit in switch namespace "sw"; the switch bridges them with an uplink to
+ * namespace "up", which holds the gateway 192.0.2.1.
+ */
+export const UML_SWITCH_TOPOLOGY = `
+ip netns add sw
+ip netns add up
+ip -n sw link set lo up
+ip -n up link set lo up
+ip link add eth0 type veth peer name sw-eth0 netns sw
+ip link add eth1 type veth peer name sw-eth1 netns sw
+ip -n sw link add uplink type veth peer name up0 netns up
+ip -n sw link add swbr type bridge
+for p in sw-eth0 sw-eth1 uplink; do ip -n sw link set "$p" master swbr up; done
+ip -n sw link set swbr up
+ip -n up addr add 192.0.2.1/24 dev up0
+ip -n up link set up0 up
+`;
