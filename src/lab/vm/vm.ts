@@ -269,9 +269,11 @@ export class XenVm {
     });
     if (this.closed) return fail('the VM is closed');
     if (this.broken) return fail(`the VM is unusable: ${this.broken}`);
+    // Built before the job gets its number: a bad env name must not leave a gap in the queue.
+    const text = `${exportLines(options.env ?? {})}${script}\n`;
     const n = ++this.jobs;
     const jobs = join(this.shareDir, 'jobs');
-    writeFileSync(join(jobs, `${n}.sh.tmp`), `${exportLines(options.env ?? {})}${script}\n`);
+    writeFileSync(join(jobs, `${n}.sh.tmp`), text);
     renameSync(join(jobs, `${n}.sh.tmp`), join(jobs, `${n}.sh`));
     const deadline = started + (options.timeoutMs ?? 120_000);
     let shown = 0;
