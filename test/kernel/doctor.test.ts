@@ -1,40 +1,29 @@
 /**
- * xenplan doctor on live bonds under User-mode Linux (the host kernel has no bonding), in one
- * boot: bond0 in balance-rr under xenbr0 with both slaves on one switch (BOND001, and the
- * loop the kernel logs), bond1 in active-backup under xenbr1 (the near miss), and bond2 in
- * 802.3ad whose switch speaks no LACP (BOND003 from /proc/net/bonding). No settings are
- * given: the review is of the live host only.
+ * xenplan doctor on live bonds in dom0 of a real Xen host (QEMU; the host kernel has no
+ * bonding), in one boot: bond0 in balance-rr of dom0's real NICs eth0 and eth1 under xenbr0
+ * (BOND001, and the loop the kernel logs: the two switches are joined upstream, so what
+ * balance-rr sends out one NIC comes back in through the other), bond1 in active-backup under
+ * xenbr1 (the near miss), and bond2 in 802.3ad whose "switch" speaks no LACP (BOND003 from
+ * /proc/net/bonding). bond1 and bond2 are of veths (eth2-eth5) whose peers sit in namespace
+ * sw. No settings are given: the review is of the live host only.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { quoteShell } from '../../src/lab/vm/shell.ts';
 import { BUNDLE } from '../support/bundle.ts';
-import { parseUmlSections, quoteShell, runInUml, umlAvailable } from '../support/uml.ts';
+import { bootVm, parseSections, requireVm, type XenVm } from '../support/vm.ts';
 
-const availability = umlAvailable();
-if (!availability.ok) {
-  if (process.env.CI) {
-    describe('User-mode Linux for doctor', () => {
-      it('is installed (CI requires user-mode-linux and kmod)', () => {
-        expect(availability.reason).toBeUndefined();
-      });
-    });
-  } else {
-    console.warn(`skipping UML doctor tests: ${availability.reason}`);
-  }
-}
+const ok = requireVm('the doctor kernel tests');
 
 const SCENARIO = `
 set -e
 section() { echo "@@$1"; }
 
-# The switch: namespace "sw". sw-eth0/sw-eth1 are bridged (one switch, no port group);
-# sw-eth4/sw-eth5 are plain ports (no LACP partner for bond2).
+# eth0, eth1: dom0's NICs (switches 0 and 1, joined upstream). eth2-eth5: veths whose peers
+# are plain ports in namespace sw (no LACP partner for bond2).
 ip netns add sw
 ip -n sw link set lo up
-ip -n sw link add swbr type bridge
-for n in 0 1 2 3 4 5; do ip link add eth$n type veth peer name sw-eth$n netns sw; done
-for n in 0 1; do ip -n sw link set sw-eth$n master swbr up; done
+for n in 2 3 4 5; do ip link add eth$n type veth peer name sw-eth$n netns sw; done
 for n in 2 3 4 5; do ip -n sw link set sw-eth$n up; done
-ip -n sw link set swbr up
 
 mkbond() { # name mode slave slave [bridge]
   ip link add "$1" type bond mode "$2" miimon 100
@@ -78,11 +67,19 @@ interface JsonFinding {
   objects: string[];
 }
 
-describe.skipIf(!availability.ok)('xenplan doctor on live bonds (UML)', () => {
+describe.runIf(ok)('xenplan doctor on live bonds (real Xen dom0)', () => {
+  let vm: XenVm;
+  beforeAll(async () => {
+    vm = await bootVm('doctor');
+  });
+  afterAll(async () => {
+    await vm?.close();
+  });
+
   it('reviews the live host with no settings: BOND001 and its loop for the balance-rr bond, BOND003 for the lonely 802.3ad', async () => {
-    const result = await runInUml({ script: SCENARIO, timeoutMs: 110_000, cwd: process.cwd() });
-    expect(result.reason, result.output + result.log).toBeUndefined();
-    const s = parseUmlSections(result.output);
+    const result = await vm.run(SCENARIO, { timeoutMs: 240_000 });
+    expect(result.exitCode, result.output).toBe(0);
+    const s = parseSections(result.output);
     expect(s.get('mode0')).toBe('balance-rr 0');
     expect(s.get('proc2')).toContain('Bonding Mode: IEEE 802.3ad Dynamic link aggregation');
 
@@ -105,5 +102,5 @@ describe.skipIf(!availability.ok)('xenplan doctor on live bonds (UML)', () => {
       'bond2: LACP did not form one aggregator (slaves are in aggregators eth4:1, eth5:2; eth4 and eth5 see no LACP partner (00:00:00:00:00:00)); only one aggregator is active (ad_select), so the other link carries nothing or the switch side is not LACP',
     );
     expect(s.get('text')).toMatch(/^Errors:\n {2}BOND001 bond0 is in mode balance-rr under bridge xenbr0: /);
-  }, 120_000);
+  });
 });
