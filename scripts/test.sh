@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm test: Debian packages the tests need, lint, type check, build, then every test
-# (unit, namespace integration, User-mode Linux kernel tests).
+# (unit and namespace integration tests on this host, then the kernel tests on a real Xen
+# 4.17 host in QEMU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh

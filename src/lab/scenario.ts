@@ -1,11 +1,12 @@
 /**
- * The lab's scenario: the admin's bonded bridge from shared/seed, played end to end inside a
- * throwaway kernel. Pure: returns the POSIX sh script that runs inside User-mode Linux; its
- * output carries `@@` markers the host reads for progress and the summary.
+ * The lab's scenario: the admin's bonded bridge from shared/seed, played end to end on a real
+ * Xen 4.17 host in QEMU (src/lab/vm). Pure: the stages and the POSIX sh each one runs in dom0;
+ * their output carries `@@` markers the host reads for progress and the summary.
  *
- * Inside, the UML kernel's own namespace is dom0. eth0 and eth1 are cabled to two switch
- * namespaces (swa, swb), both switches to an upstream gateway namespace (gw, 192.0.2.1).
- * Addresses are documentation ones: the admin's 192.168.1.11 becomes 192.0.2.11.
+ * dom0's eth0 and eth1 are e1000 NICs on two switches joined upstream at the gateway
+ * 192.0.2.1 (the host side of the VM). Addresses are documentation ones: the admin's
+ * 192.168.1.11 becomes 192.0.2.11. Guests are PV domUs started by `xl create` whose vifs the
+ * installed vif-xenplan attaches.
  */
 
 export interface Stage {
@@ -14,12 +15,13 @@ export interface Stage {
 }
 
 export const STAGES: readonly Stage[] = [
-  { id: 1, title: 'sandbox: dom0 with eth0 and eth1, two switches, an upstream gateway' },
+  { id: 1, title: 'Xen host: Xen 4.17 and dom0 boot in QEMU; eth0 and eth1 on two switches, a gateway' },
   { id: 2, title: "doctor: the admin's original configuration, then the recommended one" },
   { id: 3, title: 'network-script start: the recommended bond, dry-run first, then applied and verified' },
-  { id: 4, title: 'two guests: vif-script online as libxl runs it, each guest pings the gateway' },
-  { id: 5, title: "failover: eth0's switch port goes down, the guests keep pinging through eth1" },
-  { id: 6, title: 'teardown: vif-script offline, network-script stop' },
+  { id: 4, title: 'two guests: xl create with vif-xenplan; each pings the gateway and the other' },
+  { id: 5, title: "failover: eth0's cable is pulled; the guests keep pinging through eth1" },
+  { id: 6, title: 'a guest whose bridge does not exist: xl create fails within seconds, saying why' },
+  { id: 7, title: 'teardown: xl destroy, network-script stop; dom0 as before' },
 ];
 
 /** The admin's ifcfg files (shared/seed/ifcfg), with the address rewritten to a documentation one. */
@@ -57,132 +59,166 @@ export const RECOMMENDED_KEYS = [
   'forward-delay=0',
 ];
 
+export interface Guest {
+  readonly name: string;
+  readonly mac: string;
+  readonly ip: string;
+}
+
+export const GUESTS: readonly Guest[] = [
+  { name: 'guest1', mac: '00:16:3e:00:00:01', ip: '192.0.2.21' },
+  { name: 'guest2', mac: '00:16:3e:00:00:02', ip: '192.0.2.22' },
+];
+
 function heredoc(path: string, text: string): string {
   return `cat > ${path} <<'XENPLAN_EOF'\n${text}XENPLAN_EOF`;
 }
 
-/** The scenario script. `keep` opens a shell on the sandbox console after the failover stage. */
-export function renderLabScenario(options: { keep: boolean }): string {
-  const ifcfg = Object.entries(SEED_IFCFG)
-    .map(([name, text]) => heredoc(`"$W/ifcfg/${name}"`, text))
-    .join('\n');
-  return `#!/bin/sh
-# xenplan lab scenario (generated). Runs as root inside User-mode Linux; $W is the work dir,
-# $BUNDLE the xenplan bundle. Never run it on a real host: it rewires the network.
-set -u
-W=\${XENPLAN_UML_WORK:?}
-mkdir -p "$W/bin" "$W/ifcfg" "$W/log" "$W/run"
-for name in xenplan network-script vif-script; do ln -sf "$BUNDLE" "$W/bin/$name"; done
-export XENPLAN_LOG_DIR="$W/log" XENPLAN_RUN_DIR="$W/run" XENSTORED_PATH="$W/xenstored.sock"
-${ifcfg}
-
+/** What every stage's script starts with. $BUNDLE is the xenplan bundle, $L the lab's dir. */
+const PRELUDE = `set -u
+L=/tmp/lab
+mkdir -p "$L/bin" "$L/ifcfg"
+for name in xenplan network-script; do ln -sf "$BUNDLE" "$L/bin/$name"; done
+export PATH="$L/bin:$PATH"
 say() { printf '%s\\n' "$*"; }
-# Run a command, show it and its indented output (paths shortened), keep its status.
+# Run a command, show it and its indented output, keep its status.
 run() {
-  say "\\$ $*" | sed "s|$W/bin/||g; s|$W/|./|g"
-  "$@" > "$W/cmd.out" 2>&1; rc=$?
-  sed "s/^/    /; s|$W/|./|g" "$W/cmd.out"
+  say "\\$ $*" | sed "s|$L/bin/||g; s|$L/|./|g"
+  "$@" > "$L/cmd.out" 2>&1; rc=$?
+  sed "s/^/    /; s|$L/|./|g" "$L/cmd.out"
   return $rc
 }
-pings() { # ns|-, address: three replies within 5 s
-  if [ "$1" = - ]; then ping -n -q -c 3 -w 5 -i 0.2 "$2" > "$W/ping.out" 2>&1
-  else ip netns exec "$1" ping -n -q -c 3 -w 5 -i 0.2 "$2" > "$W/ping.out" 2>&1; fi
-  rc=$?; from=$1; [ "$from" = - ] && from=dom0; say "    ping $2 from $from: $(grep -o '[0-9]* received' "$W/ping.out" || echo 'no reply')"
+pings() { # address: three replies within 5 s
+  ping -n -q -c 3 -w 5 -i 0.2 "$1" > "$L/ping.out" 2>&1; rc=$?
+  say "    ping $1 from dom0: $(grep -o '[0-9]* received' "$L/ping.out" || echo 'no reply')"
   return $rc
 }
 fail() { say "@@fail $stage $*"; exit 1; }
 # XENPLAN_LAB_FAIL_AT=N (xenplan lab --fail-at N) makes stage N fail, to show nothing is left behind.
 injected() { [ "\${XENPLAN_LAB_FAIL_AT:-}" = "$stage" ] && fail "failure injected by --fail-at $stage"; return 0; }
+# A guest's console log (xenconsoled keeps the guest's CR LF line ends; drop the CR).
+console_of() { tr -d '\r' < "/var/log/xen/console/guest-$1.log" 2>/dev/null; }
+# The last @@ping line of a guest's console for a target: "ok N" or "fail N".
+last_ping() { console_of "$1" | awk -v t="$2" '$1 == "@@ping" && $2 == t { last = $3 " " $4 } END { print last }'; }
+# Waits until guest $1 reports $3 consecutive good pings of $2 after round $4 (default 0).
+guest_pings() {
+  i=0
+  while [ $i -lt 60 ]; do
+    ok=$(console_of "$1" | awk -v t="$2" -v after="\${4:-0}" '$1 == "@@ping" && $2 == t && $4 > after { if ($3 == "ok") n++; else n = 0 } END { print n + 0 }')
+    [ "$ok" -ge "$3" ] && { say "    $1 pings $2: $ok answered in a row"; return 0; }
+    sleep 1; i=$((i + 1))
+  done
+  say "    $1 pings $2: no answer ($(last_ping "$1" "$2"))"
+  return 1
+}
+`;
 
-stage=1; say "@@stage 1"; injected
-for ns in swa swb gw g1 g2; do ip netns add $ns || fail "netns $ns"; done
-ip link add eth0 type veth peer name dom0 netns swa || fail cabling
-ip link add eth1 type veth peer name dom0 netns swb || fail cabling
-ip -n swa link add trunk type veth peer name gwa netns gw && ip -n swb link add trunk type veth peer name gwb netns gw || fail cabling
-for sw in swa swb; do
-  ip -n $sw link add sw type bridge && ip -n $sw link set dom0 master sw && ip -n $sw link set trunk master sw &&
-  ip -n $sw link set dom0 up && ip -n $sw link set trunk up && ip -n $sw link set sw up || fail "switch $sw"
-done
-ip -n gw link add lan type bridge && ip -n gw link set gwa master lan && ip -n gw link set gwb master lan &&
-  ip -n gw link set gwa up && ip -n gw link set gwb up && ip -n gw link set lan up &&
-  ip -n gw address add 192.0.2.1/24 dev lan || fail gateway
-ip link set eth0 up && ip link set eth1 up && ip address add 192.0.2.11/24 dev eth0 &&
-  ip route add default via 192.0.2.1 || fail "dom0 address"
-pings - 192.0.2.1 || fail "dom0 cannot reach the gateway before xenplan"
-run ip -br link || true
-say "@@ok 1"
+const KEYS = RECOMMENDED_KEYS.join(' ');
 
-stage=2; say "@@stage 2"; injected
-say "The admin's setup: ifcfg files (bond0 mode=0 of eth0+eth1 in xenbr0, netloop veth0), arp off on the ports, bridge netfilter off."
-run "$W/bin/xenplan" doctor ifcfg="$W/ifcfg" ${SEED_EXTRA_KEYS.join(' ')} --config-only; rc=$?
-[ $rc -eq 1 ] || fail "doctor should find errors in the original configuration (exit 1), got $rc"
-grep -q BOND001 "$W/cmd.out" || fail "doctor did not flag balance-rr under the bridge (BOND001)"
-say "The recommended setup: ${RECOMMENDED_KEYS.join(' ')}"
-run "$W/bin/xenplan" doctor ${RECOMMENDED_KEYS.join(' ')} --config-only || fail "doctor found errors in the recommended configuration"
-say "@@ok 2"
-
-stage=3; say "@@stage 3"; injected
-run "$W/bin/network-script" start ${RECOMMENDED_KEYS.join(' ')} --dry-run || fail "dry-run"
-run "$W/bin/network-script" start ${RECOMMENDED_KEYS.join(' ')} || fail "start"
-run "$W/bin/network-script" status ${RECOMMENDED_KEYS.join(' ')} || fail "status reports drift after start"
-[ "$(cat /sys/class/net/bond0/bonding/mode)" = "active-backup 1" ] || fail "bond0 is not active-backup"
-[ "$(cat /sys/class/net/bond0/master/uevent 2>/dev/null | grep -c INTERFACE=xenbr0)" = 1 ] || fail "bond0 is not in xenbr0"
-ip -br address show dev xenbr0 | grep -q 192.0.2.11/24 || fail "dom0's address did not move to xenbr0"
-pings - 192.0.2.1 || fail "dom0 cannot reach the gateway through the bond"
-run "$W/bin/network-script" start ${RECOMMENDED_KEYS.join(' ')} --dry-run --json > /dev/null
-grep -q '"steps": \\[\\]' "$W/cmd.out" || fail "a second start would still change something"
-say "    a second start plans 0 steps"
-say "@@ok 3"
-
-stage=4; say "@@stage 4"; injected
-"$W/bin/xenplan" xenstored --socket "$XENSTORED_PATH" > "$W/xenstored.out" 2>&1 &
-for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do grep -q ready "$W/xenstored.out" 2>/dev/null && break; sleep 0.5; done
-grep -q ready "$W/xenstored.out" || fail "xenstore stand-in did not start"
-for d in 1 2; do
-  ip link add vif$d.0 type veth peer name eth0 netns g$d || fail "vif$d.0"
-  ip -n g$d address add 192.0.2.2$d/24 dev eth0 && ip -n g$d link set eth0 up && ip -n g$d route add default via 192.0.2.1
-  xenstore-write backend/vif/$d/0/bridge xenbr0 backend/vif/$d/0/mac 00:16:3e:00:00:0$d \\
-    backend/vif/$d/0/frontend /local/domain/$d/device/vif/0 backend/vif/$d/0/script /etc/xen/scripts/vif-script || fail "xenstore"
-  run env XENBUS_PATH=backend/vif/$d/0 XENBUS_TYPE=vif XENBUS_BASE_PATH=backend vif=vif$d.0 netdev= \\
-    script=/etc/xen/scripts/vif-script "$W/bin/vif-script" online type_if=vif || fail "vif-script online for guest $d"
-  say "    backend/vif/$d/0/hotplug-status = $(xenstore-read backend/vif/$d/0/hotplug-status)"
-  [ "$(xenstore-read backend/vif/$d/0/hotplug-status)" = connected ] || fail "guest $d not connected"
-done
-pings g1 192.0.2.1 || fail "guest 1 cannot reach the gateway"
-pings g2 192.0.2.1 || fail "guest 2 cannot reach the gateway"
-say "@@ok 4"
-
-stage=5; say "@@stage 5"; injected
-say "    active slave before: $(cat /sys/class/net/bond0/bonding/active_slave)"
-run ip -n swa link set dom0 down || fail "pulling eth0's switch port"
-for i in 1 2 3 4 5 6 7 8 9 10; do [ "$(cat /sys/class/net/bond0/bonding/active_slave)" = eth1 ] && break; sleep 0.3; done
-say "    active slave after:  $(cat /sys/class/net/bond0/bonding/active_slave)"
-[ "$(cat /sys/class/net/bond0/bonding/active_slave)" = eth1 ] || fail "bond0 did not fail over to eth1"
-pings g1 192.0.2.1 || fail "guest 1 lost the gateway after failover"
-pings g2 192.0.2.1 || fail "guest 2 lost the gateway after failover"
-pings - 192.0.2.1 || fail "dom0 lost the gateway after failover"
-say "@@ok 5"
-${
-  options.keep
-    ? `say "@@keep"
-# An interactive shell on the sandbox console; the host side connects the admin's terminal to it.
-stty -echo < /dev/console 2> /dev/null
-(cd / && PATH="$W/bin:$PATH" PS1='sandbox-dom0# ' sh -i < /dev/console > /dev/console 2>&1)
-say "@@kept"`
-    : ''
+function guestConfig(guest: Guest, peer: Guest, bridge: string, kernel: string, ramdisk: string): string {
+  return [
+    `name = "${guest.name}"`,
+    'type = "pv"',
+    `kernel = "${kernel}"`,
+    `ramdisk = "${ramdisk}"`,
+    `extra = "console=hvc0 quiet xp.ip=${guest.ip}/24 xp.gw=192.0.2.1 xp.ping=192.0.2.1,${peer.ip}"`,
+    'memory = 96',
+    `vif = [ "mac=${guest.mac},bridge=${bridge},script=vif-xenplan" ]`,
+    '',
+  ].join('\n');
 }
 
-stage=6; say "@@stage 6"; injected
-for d in 1 2; do
-  run env XENBUS_PATH=backend/vif/$d/0 XENBUS_TYPE=vif XENBUS_BASE_PATH=backend vif=vif$d.0 netdev= \\
-    script=/etc/xen/scripts/vif-script "$W/bin/vif-script" offline type_if=vif || fail "vif-script offline for guest $d"
+export interface LabPaths {
+  /** The guests' kernel and initramfs, as dom0 sees them. */
+  readonly kernel: string;
+  readonly ramdisk: string;
+}
+
+/** The shell script of a stage run in dom0 (stage 1 is the boot itself; 5 has two halves). */
+export function renderStage(stage: number, paths: LabPaths, part = 0): string {
+  const body = STAGE_BODIES[stage]?.(paths, part);
+  if (body === undefined) throw new Error(`the lab has no script for stage ${stage} part ${part}`);
+  return `${PRELUDE}stage=${stage}\n${part === 0 ? 'say "@@stage $stage"; injected\n' : ''}${body}\n`;
+}
+
+const STAGE_BODIES: Readonly<Record<number, (paths: LabPaths, part: number) => string | undefined>> = {
+  1: () => `run ip -br link
+ip address add 192.0.2.11/24 dev eth0 && ip link set eth0 up && ip route add default via 192.0.2.1 || fail "dom0 address"
+pings 192.0.2.1 || fail "dom0 cannot reach the gateway before xenplan"
+run xl list
+say "@@ok 1"`,
+  2: () => `${Object.entries(SEED_IFCFG)
+    .map(([name, text]) => heredoc(`"$L/ifcfg/${name}"`, text))
+    .join('\n')}
+say "The admin's setup: ifcfg files (bond0 mode=0 of eth0+eth1 in xenbr0, netloop veth0), arp off on the ports, bridge netfilter off."
+run xenplan doctor ifcfg="$L/ifcfg" ${SEED_EXTRA_KEYS.join(' ')} --config-only; rc=$?
+[ $rc -eq 1 ] || fail "doctor should find errors in the original configuration (exit 1), got $rc"
+grep -q BOND001 "$L/cmd.out" || fail "doctor did not flag balance-rr under the bridge (BOND001)"
+say "The recommended setup: ${KEYS}"
+run xenplan doctor ${KEYS} --config-only || fail "doctor found errors in the recommended configuration"
+say "@@ok 2"`,
+  3: () => `run network-script start ${KEYS} --dry-run || fail "dry-run"
+run network-script start ${KEYS} || fail "start"
+run network-script status ${KEYS} || fail "status reports drift after start"
+[ "$(cat /sys/class/net/bond0/bonding/mode)" = "active-backup 1" ] || fail "bond0 is not active-backup"
+[ "$(basename "$(readlink /sys/class/net/bond0/master)")" = xenbr0 ] || fail "bond0 is not in xenbr0"
+ip -br address show dev xenbr0 | grep -q 192.0.2.11/24 || fail "dom0's address did not move to xenbr0"
+pings 192.0.2.1 || fail "dom0 cannot reach the gateway through the bond"
+network-script start ${KEYS} --dry-run --json > "$L/second.json" 2>&1
+grep -q '"steps": \\[\\]' "$L/second.json" || fail "a second start would still change something"
+say "    a second start plans 0 steps"
+say "@@ok 3"`,
+  4: (paths) => `run xenplan install || fail "xenplan install"
+${GUESTS.map((g, i) => heredoc(`"$L/${g.name}.cfg"`, guestConfig(g, GUESTS[1 - i] ?? g, 'xenbr0', paths.kernel, paths.ramdisk))).join('\n')}
+for g in ${GUESTS.map((g) => g.name).join(' ')}; do
+  run xl create "$L/$g.cfg" || fail "xl create $g"
 done
-run "$W/bin/network-script" stop ${RECOMMENDED_KEYS.join(' ')} || fail "stop"
+run xl list
+for d in $(xl list | awk 'NR > 2 { print $2 }'); do
+  say "    backend/vif/$d/0/hotplug-status = $(xenstore-read /local/domain/0/backend/vif/$d/0/hotplug-status)"
+done
+run sh -c "bridge link | sed 's/ state.*//'"
+${GUESTS.map(
+  (g, i) => `guest_pings ${g.name} 192.0.2.1 3 || fail "${g.name} cannot reach the gateway"
+guest_pings ${g.name} ${GUESTS[1 - i]?.ip} 3 || fail "${g.name} cannot reach the other guest"`,
+).join('\n')}
+say "@@ok 4"`,
+  5: (_paths, part) =>
+    part === 0
+      ? `i=0; while [ $i -lt 50 ] && [ "$(cat /sys/class/net/bond0/bonding/active_slave)" != eth0 ]; do sleep 0.2; i=$((i + 1)); done
+say "    active slave before: $(cat /sys/class/net/bond0/bonding/active_slave)"
+[ "$(cat /sys/class/net/bond0/bonding/active_slave)" = eth0 ] || fail "eth0 (the primary) is not the active slave"
+# the guests' last ping rounds before the cable is pulled
+for g in ${GUESTS.map((g) => g.name).join(' ')}; do say "@@round $g $(last_ping $g 192.0.2.1 | cut -d' ' -f2)"; done
+say "    pulling eth0's cable"`
+      : part === 1
+        ? `i=0; while [ $i -lt 50 ] && [ "$(cat /sys/class/net/bond0/bonding/active_slave)" != eth1 ]; do sleep 0.2; i=$((i + 1)); done
+say "    eth0 carrier: $(cat /sys/class/net/eth0/carrier); active slave after: $(cat /sys/class/net/bond0/bonding/active_slave)"
+[ "$(cat /sys/class/net/bond0/bonding/active_slave)" = eth1 ] || fail "bond0 did not fail over to eth1"
+${GUESTS.map((g, i) => `guest_pings ${g.name} 192.0.2.1 3 "$ROUND_${i}" || fail "${g.name} lost the gateway after failover"`).join('\n')}
+pings 192.0.2.1 || fail "dom0 lost the gateway after failover"
+say "    (eth0's cable goes back in after this stage)"
+say "@@ok 5"`
+        : undefined,
+  6: (
+    paths,
+  ) => `${heredoc('"$L/lost.cfg"', guestConfig({ name: 'lost', mac: '00:16:3e:00:00:09', ip: '192.0.2.29' }, GUESTS[0]!, 'xenbr9', paths.kernel, paths.ramdisk))}
+t0=$(date +%s)
+run xl create "$L/lost.cfg"; rc=$?
+t1=$(date +%s)
+[ $rc -ne 0 ] || fail "xl create of a guest on a missing bridge succeeded"
+grep -q 'xenbr9' "$L/cmd.out" || fail "xl's message does not carry xenplan's reason"
+say "    xl create failed after $((t1 - t0)) s, with vif-xenplan's reason"
+xl list | grep -q '^lost ' && fail "the failed guest is still there"
+say "@@ok 6"`,
+  7: () => `for g in ${GUESTS.map((g) => g.name).join(' ')}; do run xl destroy $g || fail "xl destroy $g"; done
+ls /sys/class/net | grep -q '^vif' && fail "a guest's vif is still there"
+run network-script stop ${KEYS} || fail "stop"
 [ -e /sys/class/net/bond0 ] && fail "bond0 still exists after stop"
 [ -e /sys/class/net/xenbr0 ] && fail "xenbr0 still exists after stop"
 ip -br address show dev eth0 | grep -q 192.0.2.11/24 || fail "eth0 did not get dom0's address back"
-run ip -br address || true
-say "@@ok 6"
-say "@@done"
-`;
-}
+run ip -br address
+pings 192.0.2.1 || fail "dom0 lost the gateway after stop"
+run xenplan uninstall || fail "xenplan uninstall"
+say "@@ok 7"`,
+};

@@ -56,7 +56,15 @@ echo @@writes; touch /etc/xenplan-vm-probe && echo wrote
     expect(s.get('list')).toBe('Domain-0 0');
     expect(s.get('macs')).toBe(`${nicMac(0)}\n${nicMac(1)}`);
     expect(s.get('node')).toBe(process.version);
-    expect(s.get('modules')?.split('\n')).toEqual(['bonding', 'bridge', 'xen_netback', '8021q', 'br_netfilter', 'veth', 'e1000']);
+    expect(s.get('modules')?.split('\n')).toEqual([
+      'bonding',
+      'bridge',
+      'xen_netback',
+      '8021q',
+      'br_netfilter',
+      'veth',
+      'e1000',
+    ]);
     // bonding is loaded with max_bonds=0: no bond0 that nobody asked for
     expect(s.get('bonds')).toBe('0');
     expect(s.get('xenstored')).toBe('Domain-0');
@@ -71,7 +79,9 @@ echo @@writes; touch /etc/xenplan-vm-probe && echo wrote
     expect(r.exitCode).toBe(3);
     expect(r.reason).toBe('exited with status 3');
     expect(r.output).toBe(`${odd}\nto-stderr\n`);
-    await expect(vm.run('true', { env: { 'A-B': '1' } })).rejects.toThrow('env name "A-B" is not a shell identifier');
+    await expect(vm.run('true', { env: { 'A-B': '1' } })).rejects.toThrow(
+      'env name "A-B" is not a shell identifier',
+    );
     // and the queue goes on
     expect((await vm.run('echo next')).output).toBe('next\n');
   });

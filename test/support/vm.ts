@@ -11,9 +11,13 @@ export { XenVm } from '../../src/lab/vm/vm.ts';
 export function vmProblem(): string | undefined {
   if (process.getuid?.() !== 0) return 'not root: the Xen VM needs root (taps, namespaces)';
   try {
-    execFileSync('sh', ['-c', 'command -v qemu-system-x86_64 && command -v apt-get && command -v depmod && command -v xz'], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'sh',
+      ['-c', 'command -v qemu-system-x86_64 && command -v apt-get && command -v depmod && command -v xz'],
+      {
+        stdio: 'ignore',
+      },
+    );
   } catch {
     return 'qemu-system-x86_64, apt-get, depmod (kmod) or xz is missing (npm test installs them as root)';
   }

@@ -188,7 +188,11 @@ async function download(debs: string, say: (line: string) => void): Promise<stri
   const missing = VM_PACKAGES.filter((p) => !have().some((f) => f.startsWith(`${p}_`)));
   if (missing.length > 0) {
     say(`downloading ${missing.length} Debian packages (about 75 MB, once; cached in ${debs})`);
-    await run('apt-get', ['download', '-q', ...missing], debs);
+    // A machine whose package lists were never fetched knows no package: fetch them once.
+    await run('apt-get', ['download', '-q', ...missing], debs).catch(async () => {
+      await run('apt-get', ['update', '-qq']);
+      await run('apt-get', ['download', '-q', ...missing], debs);
+    });
   }
   const meta = have().find((f) => f.startsWith('linux-image-amd64_'));
   if (!meta) throw new XenplanError('environment', 'apt-get download gave no linux-image-amd64');

@@ -57,6 +57,8 @@ export interface VmJobResult {
   readonly output: string;
   readonly durationMs: number;
   readonly reason?: string;
+  /** On a timeout: the console's last lines (a hung dom0 often says why there). */
+  readonly console?: string;
 }
 
 export interface VmJobOptions {
@@ -202,7 +204,7 @@ export class XenVm {
         dom0MemMb: options.dom0MemMb ?? 768,
         cpus: options.cpus ?? 2,
       });
-      say(`booting Xen 4.17 in QEMU (${accel.why})`);
+      say(`booting Xen 4.17 in QEMU (${accel.why}); work dir ${workDir}, namespace ${netns}`);
       const started = Date.now();
       const child = spawn('ip', ['netns', 'exec', netns, qemu, ...args], {
         stdio: ['ignore', 'ignore', 'pipe'],
@@ -261,11 +263,12 @@ export class XenVm {
   /** Runs `script` with /bin/sh as root in dom0; jobs run one at a time, in order. */
   async run(script: string, options: VmJobOptions = {}): Promise<VmJobResult> {
     const started = Date.now();
-    const fail = (reason: string, output = ''): VmJobResult => ({
+    const fail = (reason: string, output = '', console?: string): VmJobResult => ({
       exitCode: -1,
       output,
       durationMs: Date.now() - started,
       reason,
+      ...(console === undefined ? {} : { console }),
     });
     if (this.closed) return fail('the VM is closed');
     if (this.broken) return fail(`the VM is unusable: ${this.broken}`);
@@ -306,7 +309,7 @@ export class XenVm {
       }
       if (Date.now() > deadline) {
         this.broken = `job ${n} timed out`;
-        return fail(`timed out after ${options.timeoutMs ?? 120_000} ms`, poll());
+        return fail(`timed out after ${options.timeoutMs ?? 120_000} ms`, poll(), this.consoleTail(10));
       }
       await sleep(100);
     }
