@@ -13,6 +13,11 @@ import { connectSocket, makeDeviceTransport, makeSocketTransport, openDevice } f
 
 export const DEFAULT_XENSTORED_PATH = '/var/run/xenstored/socket';
 export const DEFAULT_XENBUS_PATH = '/dev/xen/xenbus';
+/**
+ * How long a refused socket is tried again: long enough for a xenstored restarting, short
+ * enough that a stale socket of a dead one (dom0 shutting down) costs little.
+ */
+const REFUSED_PATIENCE_MS = 2_000;
 
 function errnoOf(error: unknown): string {
   const code = (error as { code?: unknown } | null)?.code;
@@ -21,7 +26,8 @@ function errnoOf(error: unknown): string {
 
 /**
  * Connects to xenstored: the unix socket at `env.XENSTORED_PATH` (default
- * `/var/run/xenstored/socket`), else the xenbus device. Throws a xenstore error naming every
+ * `/var/run/xenstored/socket`), else the xenbus device. With `options.deadline`, a busy
+ * (EAGAIN) socket is tried again until then, a refused one for a short while. Throws a xenstore error naming every
  * path tried and why it failed.
  */
 export async function openXenstore(
@@ -31,8 +37,10 @@ export async function openXenstore(
   const socketPath = env.XENSTORED_PATH || DEFAULT_XENSTORED_PATH;
   const devicePath = options.xenbusPath ?? DEFAULT_XENBUS_PATH;
   let socketError: unknown;
+  const patience =
+    options.deadline === undefined ? undefined : { until: options.deadline, refusedMs: REFUSED_PATIENCE_MS };
   try {
-    const socket = await connectSocket(socketPath);
+    const socket = await connectSocket(socketPath, patience);
     return new XenstoreConnection(makeSocketTransport(socket), options);
   } catch (error) {
     socketError = error;
