@@ -8,7 +8,12 @@
  * `node:net` and `node:fs` are used; nothing runs at import time.
  */
 import { XenplanError } from '../model/error.ts';
-import { type XenstoreClient, XenstoreConnection, type XenstoreOptions } from './xs-connection.ts';
+import {
+  DEFAULT_XENSTORE_TIMEOUT_MS,
+  type XenstoreClient,
+  XenstoreConnection,
+  type XenstoreOptions,
+} from './xs-connection.ts';
 import { connectSocket, makeDeviceTransport, makeSocketTransport, openDevice } from './xs-transport.ts';
 
 export const DEFAULT_XENSTORED_PATH = '/var/run/xenstored/socket';
@@ -26,8 +31,9 @@ function errnoOf(error: unknown): string {
 
 /**
  * Connects to xenstored: the unix socket at `env.XENSTORED_PATH` (default
- * `/var/run/xenstored/socket`), else the xenbus device. With `options.deadline`, a busy
- * (EAGAIN) socket is tried again until then, a refused one for a short while. Throws a xenstore error naming every
+ * `/var/run/xenstored/socket`), else the xenbus device. A busy (EAGAIN) socket is tried again
+ * until `options.deadline` (default: one reply's timeout from now), a refused one for a short
+ * while. Throws a xenstore error naming every
  * path tried and why it failed.
  */
 export async function openXenstore(
@@ -37,8 +43,9 @@ export async function openXenstore(
   const socketPath = env.XENSTORED_PATH || DEFAULT_XENSTORED_PATH;
   const devicePath = options.xenbusPath ?? DEFAULT_XENBUS_PATH;
   let socketError: unknown;
-  const patience =
-    options.deadline === undefined ? undefined : { until: options.deadline, refusedMs: REFUSED_PATIENCE_MS };
+  // A full backlog is never a reason to give up at once: without a deadline, wait as for a reply.
+  const until = options.deadline ?? Date.now() + (options.timeoutMs ?? DEFAULT_XENSTORE_TIMEOUT_MS);
+  const patience = { until, refusedMs: REFUSED_PATIENCE_MS };
   try {
     const socket = await connectSocket(socketPath, patience);
     return new XenstoreConnection(makeSocketTransport(socket), options);

@@ -49,10 +49,11 @@ export async function connectSocket(path: string, patience?: ConnectPatience): P
         code === 'EAGAIN'
           ? patience?.until
           : code === 'ECONNREFUSED' && patience
-            ? started + patience.refusedMs
+            ? Math.min(patience.until, started + patience.refusedMs)
             : undefined;
-      const pause = Math.min(100, 2 ** Math.min(attempt, 6)) * (0.5 + Math.random());
-      if (until === undefined || Date.now() + pause >= Math.min(until, patience?.until ?? until)) throw error;
+      // 1, 2, 4 … 64 ms, each with ±50% jitter.
+      const pause = 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
+      if (until === undefined || Date.now() + pause >= until) throw error;
       await sleep(pause);
     }
   }
