@@ -401,7 +401,7 @@ describe.runIf(can.ok)('vif-script', () => {
   });
 
   describe('backend paths', () => {
-    it('a non-canonical domid (backend/vif/05/0) is refused, changing nothing anywhere', () => {
+    it('a non-canonical domid (backend/vif/085/0) is refused, changing nothing anywhere', () => {
       guest(85);
       xen.addVif(85, 0, { bridge: 'xenbr0' });
       const before = dom0.snapshot();
