@@ -24,10 +24,10 @@ export function createRunner(options: RunnerOptions): Runner {
   const timeoutMs = options.timeoutMs ?? 60_000;
   const run = options.engine === 'spawn' ? runWithSpawn : runWithExeca;
   return {
-    run(argv, input) {
+    run(argv, input, runOptions) {
       const [file, ...args] = argv;
       if (file === undefined) throw new Error('createRunner: empty argv');
-      return run(file, args, input, env, timeoutMs);
+      return run(file, args, input, env, Math.max(1, runOptions?.timeoutMs ?? timeoutMs));
     },
   };
 }

@@ -1,4 +1,5 @@
 import { XenplanError } from '../model/error.ts';
+import { asksPerson } from '../xen/hotplug.ts';
 import { type Context, version } from './context.ts';
 import { EXIT_HELP, type Role } from './exit.ts';
 import { runVif } from './vif.ts';
@@ -47,12 +48,14 @@ ${EXIT_HELP}
 
 export async function dispatch(ctx: Context, role: Role): Promise<number> {
   const args = ctx.argv;
-  if (args.includes('--version') || args.includes('-V')) {
+  // vif-script decides for itself: among Xen's words -V is an error to report, not a version.
+  if (role === 'vif') return runVif(ctx, args);
+  // The version is for a person who asks for nothing else.
+  if (asksPerson(args, ['--version', '-V'])) {
     ctx.out(`${version()}\n`);
     return 0;
   }
   if (role === 'xenplan') return dispatchXenplan(ctx, args);
-  if (role === 'vif') return runVif(ctx, args);
   return runNetwork(ctx, args);
 }
 

@@ -1,19 +1,21 @@
 import { applyAndVerify } from '../apply/converge.ts';
 import { lockPath, waitForUnlock } from '../apply/lock.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
-import { toXenplanError, type XenplanError } from '../model/error.ts';
+import { toXenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
 import type { Plan, XenstoreWrite } from '../model/plan.ts';
-import type { VifDesired } from '../model/vif.ts';
+import type { Runner } from '../model/ports.ts';
+import type { VifDesired, VifIdentity } from '../model/vif.ts';
 import { listBridges, observeLinks } from '../observe/sysfs.ts';
-import { chooseBridge, planVifOffline, planVifOnline } from '../plan/vif.ts';
+import { chooseBridge, offlineDevice, planVifOffline, planVifOnline } from '../plan/vif.ts';
 import { BACKEND_KEYS, type BackendValues, validateBackend } from '../xen/backend.ts';
-import { type HotplugRequest, parseHotplugRequest } from '../xen/hotplug.ts';
-import { appendHotplugLog, logDir } from '../xen/log.ts';
+import { asksPerson, type HotplugRequest, parseHotplugRequest } from '../xen/hotplug.ts';
 import { openXenstore } from '../xen/xenstore.ts';
 import type { XenstoreClient } from '../xen/xs-connection.ts';
-import type { Context } from './context.ts';
+import { type Context, version } from './context.ts';
+import { type EventDeadline, eventDeadline } from './deadline.ts';
 import { EXIT_HELP } from './exit.ts';
+import { logLine, reportEarlyFailure, reportFailure } from './vif-failure.ts';
 
 export const VIF_HELP = `Usage: vif-script online|offline [type_if=vif] [bridge=BRIDGE] [--dry-run] [--json]
        vif-script add|remove type_if=tap [bridge=BRIDGE] [--dry-run] [--json]
@@ -45,53 +47,73 @@ online / add:  rename to vifname; MAC fe:ff:ff:ff:ff:ff; MTU from the backend mt
 offline / remove: down and out of the bridge; a device already gone is fine. Never writes
                hotplug-status.
 On any failure of online/add: hotplug-error (one sentence) and hotplug-status=error in one
-transaction, a line in the log and syslog, exit 1.
+transaction (through a fresh connection if the first broke), a line in the log and
+syslog, exit 1. Each event ends within 30 s (libxl kills at 40 s), the report included.
+A vifname is only ever applied to the guest's own device (netback's vif-<domid>-<devid>,
+or the ifalias xenplan:<dev> vif-script sets before renaming); any other is refused.
 
 Options:
   --dry-run   print the plan (and the xenstore writes it would make) and change nothing
   --json      with --dry-run, print the plan as JSON
-  -h, --help  this help
+  -h, --help  this help; -V, --version: the version (alone only: among Xen's words,
+              such an option is an error, reported like any other)
 
 ${EXIT_HELP}
 `;
 
-/** How long vif-script waits for a running network-script (libxl kills us at 40 s). */
+/** How long vif-script waits for a running network-script, at most (and never past the deadline). */
 const NETWORK_LOCK_WAIT_MS = 20_000;
 
 export async function runVif(ctx: Context, args: readonly string[]): Promise<number> {
-  if (args.includes('--help') || args.includes('-h')) {
+  // Help and version only for a person running the command alone: among Xen's words they are
+  // errors, reported like any other (a silent exit 0 would leave the toolstack waiting).
+  if (asksPerson(args, ['--help', '-h'])) {
     ctx.out(VIF_HELP);
     return 0;
   }
-  const started = Date.now();
+  if (asksPerson(args, ['--version', '-V'])) {
+    ctx.out(`${version()}\n`);
+    return 0;
+  }
+  // The clock starts with the process: libxl's 40 s started when it forked us.
+  const deadline = eventDeadline(Math.min(Date.now(), Math.round(performance.timeOrigin)));
   let request: HotplugRequest;
   try {
     request = parseHotplugRequest(args, ctx.env);
   } catch (thrown) {
     const error = toXenplanError(thrown);
     if (error.kind === 'usage') ctx.err(VIF_HELP.split('\n\n')[0]!.concat('\n'));
-    await reportEarlyFailure(ctx, args, error);
+    await reportEarlyFailure(ctx, args, error, deadline);
     throw error;
   }
   if (request.ignored) return 0;
+  const started = Date.now();
+  // Every command (ip) gets what is left of the work's time, never its own 60 s.
+  const runner: Runner = {
+    run: (argv, input) => ctx.runner.run(argv, input, { timeoutMs: deadline.workLeft() }),
+  };
+  const event = { ...ctx, runner };
+  const attaching = request.command === 'online' || request.command === 'add';
   let xs: XenstoreClient | undefined;
   try {
-    const attaching = request.command === 'online' || request.command === 'add';
-    if (attaching) xs = await openXenstore(ctx.env);
+    const connecting = openXenstore({ ...ctx.env }, { deadline: deadline.workEnd });
+    if (attaching) xs = await connecting;
     else {
       // Detaching needs xenstore only to learn a vifname; at shutdown xenstored may be gone already.
-      xs = await openXenstore(ctx.env).catch((error: unknown) => {
+      xs = await connecting.catch((error: unknown) => {
         ctx.err(`vif-script: ${toXenplanError(error).message}; detaching ${request.dev} by its own name\n`);
         return undefined;
       });
     }
-    const outcome = attaching ? await attach(ctx, xs!, request) : await detach(ctx, xs, request);
+    const outcome = attaching
+      ? await attach(event, xs!, request, deadline)
+      : await detach(event, xs, request);
     if (!request.dryRun) log(ctx, request, `${outcome} (${Date.now() - started} ms)`);
     return 0;
   } catch (thrown) {
     const error = toXenplanError(thrown);
-    if (request.command === 'online' || request.command === 'add') {
-      if (!request.dryRun) await reportFailure(ctx, xs, request.backend, error);
+    if (attaching) {
+      if (!request.dryRun) await reportFailure(ctx, xs, request.backend, error, deadline);
     } else if (!request.dryRun) log(ctx, request, `failed: ${error.message}`);
     throw error;
   } finally {
@@ -108,25 +130,27 @@ async function readBackend(
   return { ...validateBackend(keys), disableUdev: values[BACKEND_KEYS.length] !== undefined };
 }
 
-async function attach(ctx: Context, xs: XenstoreClient, request: HotplugRequest): Promise<string> {
+async function attach(
+  ctx: Context,
+  xs: XenstoreClient,
+  request: HotplugRequest,
+  deadline: EventDeadline,
+): Promise<string> {
   const backend = await readBackend(xs, request.backend);
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
   if (ctx.env.UDEV_CALL === '1' && backend.disableUdev)
     return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
-  if (await waitForUnlock(lockPath(ctx.env), NETWORK_LOCK_WAIT_MS))
+  if (await waitForUnlock(lockPath(ctx.env), Math.min(NETWORK_LOCK_WAIT_MS, deadline.workLeft())))
     ctx.err('vif-script: network-script still holds its lock; going ahead\n');
   const bridges = listBridges(ctx.files);
   const requested = pickBridge(backend, request, ctx.env);
   const bridge = chooseBridge(requested, bridges);
-  const name = backend.vifname
-    ? request.typeIf === 'tap'
-      ? `${backend.vifname}-emu`
-      : backend.vifname
-    : request.dev;
+  const who = identity(request, backend.vifname);
+  const { name } = who;
   const observe = () => observeLinks(ctx.files, [request.dev, name, bridge]);
   const host = observe();
   const mtu = backend.mtu ?? findLink(host, bridge)?.mtu ?? 1500;
-  const want: VifDesired = { kind: request.typeIf, dev: request.dev, name, bridge, mtu };
+  const want: VifDesired = { ...who, bridge, mtu };
   const writes: XenstoreWrite[] = [];
   if (request.typeIf === 'vif') {
     if (backend.frontend)
@@ -145,6 +169,15 @@ async function attach(ctx: Context, xs: XenstoreClient, request: HotplugRequest)
   await applyAndVerify(ctx.runner, plan, async () => planVifOnline(want, observe(), writes));
   if (writes.length > 0) await xs.writeMany(writes);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
+}
+
+/** The guest's device and what proves it is the guest's (plan/vif.ts, guestDevice). */
+function identity(request: HotplugRequest, vifname: string | undefined): VifIdentity {
+  const name = vifname ? (request.typeIf === 'tap' ? `${vifname}-emu` : vifname) : request.dev;
+  const who = { kind: request.typeIf, dev: request.dev, name };
+  const named = vifname === undefined ? who : { ...who, vifname };
+  // netback's xenbus device (xenbus_probe_backend: "<type>-<frontend domid>-<devid>").
+  return request.typeIf === 'vif' ? { ...named, xenbusId: `vif-${request.domid}-${request.devid}` } : named;
 }
 
 function pickBridge(backend: BackendValues, request: HotplugRequest, env: Context['env']) {
@@ -167,9 +200,13 @@ async function detach(
   } catch {
     vifname = undefined;
   }
-  const renamed = vifname ? (request.typeIf === 'tap' ? `${vifname}-emu` : vifname) : request.dev;
-  const present = observeLinks(ctx.files, [renamed, request.dev]);
-  const name = findLink(present, renamed) ? renamed : request.dev;
+  const who = identity(request, vifname);
+  const present = observeLinks(ctx.files, [who.name, request.dev]);
+  const { name, note } = offlineDevice(who, present);
+  if (note) {
+    ctx.err(`vif-script: ${note}\n`);
+    if (!request.dryRun) log(ctx, request, note);
+  }
   const plan = planVifOffline(name, present);
   if (request.dryRun) {
     printPlan(ctx, request, plan, name);
@@ -190,48 +227,5 @@ function printPlan(ctx: Context, request: HotplugRequest, plan: Plan, what: stri
 }
 
 function log(ctx: Context, request: HotplugRequest, text: string): void {
-  const problem = appendHotplugLog(
-    logDir(ctx.env),
-    `vif-script ${request.command} ${request.dev} ${request.backend}: ${text}`,
-    new Date(),
-  );
-  if (problem) ctx.err(`vif-script: ${problem}\n`);
-}
-
-/** Every failure of online/add is reported: hotplug-error and hotplug-status=error together. */
-async function reportFailure(
-  ctx: Context,
-  xs: XenstoreClient | undefined,
-  backend: string,
-  error: XenplanError,
-): Promise<void> {
-  const sentence = error.message;
-  const line = `vif-script failed for ${backend}: ${sentence}${error.detail ? `\n${error.detail}` : ''}`;
-  const problem = appendHotplugLog(logDir(ctx.env), line, new Date());
-  if (problem) ctx.err(`vif-script: ${problem}\n`);
-  await ctx.runner
-    .run(['logger', '-p', 'daemon.err', '-t', 'vif-script', '--', line.split('\n')[0]!])
-    .catch(() => undefined);
-  if (error.kind === 'xenstore' && !xs) return;
-  try {
-    const client = xs ?? (await openXenstore(ctx.env));
-    await client.writeMany([
-      { path: `${backend}/hotplug-error`, value: sentence },
-      { path: `${backend}/hotplug-status`, value: 'error' },
-    ]);
-    if (!xs) await client.close();
-  } catch (writeError) {
-    ctx.err(`vif-script: could not report the failure in xenstore: ${toXenplanError(writeError).message}\n`);
-  }
-}
-
-/** A request that could not be parsed still reports, when it was an online/add with a usable backend path. */
-async function reportEarlyFailure(ctx: Context, args: readonly string[], error: XenplanError): Promise<void> {
-  const command = args.find((w) => !w.includes('=') && !w.startsWith('--'));
-  const path = ctx.env.XENBUS_PATH;
-  const dryRun = args.includes('--dry-run') || ctx.env.XENPLAN_DRY_RUN === '1';
-  if ((command !== 'online' && command !== 'add') || dryRun || !path || !/^[A-Za-z0-9/_.-]+$/.test(path))
-    return;
-  if (!/(^|\/)backend\/vif\/[0-9]+\/[0-9]+$/.test(path)) return;
-  await reportFailure(ctx, undefined, path, error);
+  logLine(ctx, `vif-script ${request.command} ${request.dev} ${request.backend}: ${text}`);
 }

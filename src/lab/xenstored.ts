@@ -92,7 +92,9 @@ export async function startXenstored(
   await removeStaleSocket(socketPath);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socketPath, () => {
+    // C xenstored listens with a backlog of 1 (listen(sock, 1) in xenstored_core.c): a boot
+    // storm's clients meet a full queue there, so they meet one here too.
+    server.listen({ path: socketPath, backlog: 1 }, () => {
       server.off('error', reject);
       resolve();
     });

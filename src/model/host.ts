@@ -40,6 +40,17 @@ export interface Link {
   readonly bridge?: BridgeState;
   /** For a veth: the peer's interface index (the `link` of ip -j, resolved to a name when local). */
   readonly peer?: string;
+  /** The loopback device (IFF_LOOPBACK). Read on the vif path only. */
+  readonly loopback?: boolean;
+  /** Enslaved to a bond (/sys/class/net/X/bonding_slave). Read on the vif path only. */
+  readonly bondSlave?: boolean;
+  /** The interface alias (ifalias), kept across renames. Read on the vif path only. */
+  readonly alias?: string;
+  /**
+   * The device it hangs off (/sys/class/net/X/device), by name: `vif-5-0` for netback's vif of
+   * domain 5, device 0 (the xenbus device), a PCI address for a NIC. Read on the vif path only.
+   */
+  readonly parent?: string;
 }
 
 export type Family = 'inet' | 'inet6';

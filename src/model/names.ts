@@ -71,9 +71,17 @@ export function checkCidr(value: string, what = 'address'): string | undefined {
   return undefined;
 }
 
+/**
+ * Longest value quoted whole in a message. A longer one (a guest config may put kilobytes in
+ * a xenstore key) is quoted by a prefix and its length, so a sentence naming several stays
+ * short enough to be reported in xenstore.
+ */
+const SHOW_MAX = 64;
+
 /** Quotes a value for an error message, showing control characters. */
 export function show(value: string): string {
-  return JSON.stringify(value);
+  if (value.length <= SHOW_MAX) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, SHOW_MAX - 16))}… (${utf8Length(value)} bytes)`;
 }
 
 function utf8Length(value: string): number {

@@ -9,8 +9,11 @@ export interface RunResult {
 }
 
 export interface Runner {
-  /** Runs argv[0] with the rest as arguments, no shell. Never throws for a non-zero exit. */
-  run(argv: readonly string[], input?: string): Promise<RunResult>;
+  /**
+   * Runs argv[0] with the rest as arguments, no shell. Never throws for a non-zero exit.
+   * `timeoutMs` overrides the runner's own limit (a hotplug event's time left).
+   */
+  run(argv: readonly string[], input?: string, options?: { readonly timeoutMs?: number }): Promise<RunResult>;
 }
 
 export interface FileReader {

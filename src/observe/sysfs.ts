@@ -2,6 +2,7 @@ import type { HostState, Link } from '../model/host.ts';
 import type { FileReader } from '../model/ports.ts';
 
 const IFF_UP = 0x1;
+const IFF_LOOPBACK = 0x8;
 const IFF_NOARP = 0x80;
 
 /**
@@ -44,5 +45,10 @@ function readLink(files: FileReader, name: string): Link | undefined {
     carrier: up && files.read(`${dir}/carrier`)?.trim() === '1',
     noarp: (flags & IFF_NOARP) !== 0,
     operstate,
+    // What tells whose device it is (plan/vif.ts, ownership): cheap reads, no process.
+    loopback: (flags & IFF_LOOPBACK) !== 0,
+    bondSlave: files.exists(`${dir}/bonding_slave`),
+    alias: files.read(`${dir}/ifalias`)?.trim() || undefined,
+    parent: files.readlink(`${dir}/device`)?.split('/').pop(),
   };
 }

@@ -32,6 +32,7 @@ export const ip = {
   linkMtu: (name: string, mtu: number): Argv => ['ip', 'link', 'set', 'dev', name, 'mtu', String(mtu)],
   linkMac: (name: string, mac: string): Argv => ['ip', 'link', 'set', 'dev', name, 'address', mac],
   linkRename: (name: string, to: string): Argv => ['ip', 'link', 'set', 'dev', name, 'name', to],
+  linkAlias: (name: string, alias: string): Argv => ['ip', 'link', 'set', 'dev', name, 'alias', alias],
   linkArp: (name: string, on: boolean): Argv => ['ip', 'link', 'set', 'dev', name, 'arp', on ? 'on' : 'off'],
   addrAdd: (dev: string, cidr: string, extra: readonly string[] = []): Argv => [
     'ip',

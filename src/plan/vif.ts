@@ -1,8 +1,8 @@
 import { XenplanError } from '../model/error.ts';
-import { findLink, type HostState } from '../model/host.ts';
-import { checkInterfaceName } from '../model/names.ts';
+import { findLink, type HostState, type Link } from '../model/host.ts';
+import { checkInterfaceName, show } from '../model/names.ts';
 import { makePlan, type Plan, type XenstoreWrite } from '../model/plan.ts';
-import { PORT_MAC, type VifDesired } from '../model/vif.ts';
+import { PORT_MAC, renameMark, type VifDesired, type VifIdentity } from '../model/vif.ts';
 import { ip } from './command.ts';
 import { makeStep } from './step.ts';
 
@@ -38,9 +38,82 @@ export function chooseBridge(request: BridgeRequest, bridges: readonly string[])
   );
 }
 
+/** Names the kernel or qemu give guests' devices: another guest's, whenever not ours. */
+const GUEST_NAME = /^(?:vif[0-9]+\.[0-9]+(?:-emu)?|tap[0-9]+\.[0-9]+)$/;
+
+/**
+ * Why `link` (found under the vifname, the kernel's name gone) is not provably this guest's
+ * device; undefined when it is. netback's parent decides where there is one; else only the
+ * mark xenplan left before renaming (renameMark). Loopback, bridges, bonds and bond slaves
+ * never are, whatever they carry.
+ */
+function whyNotOwn(link: Link, want: VifIdentity): string | undefined {
+  const { name } = link;
+  if (link.loopback) return `${name} is the loopback device`;
+  if (link.kind === 'bridge') return `${name} is a bridge`;
+  if (link.kind === 'bond') return `${name} is a bond`;
+  if (link.bondSlave) return `${name} is enslaved to bond ${link.master ?? ''}`.trimEnd();
+  if (link.parent !== undefined) {
+    if (want.xenbusId !== undefined && link.parent === want.xenbusId) return undefined;
+    return /^vif-[0-9]+-[0-9]+$/.test(link.parent)
+      ? `it is netback's device ${link.parent}, not ${want.xenbusId ?? 'this one'}`
+      : `it is the network device of ${link.parent}`;
+  }
+  if (link.alias === renameMark(want.dev)) return undefined;
+  const from = /^xenplan:(.+)$/.exec(link.alias ?? '')?.[1];
+  if (from) return `it was renamed from ${from}`;
+  return `nothing shows it was ${want.dev} (no netback parent${want.xenbusId ? ` ${want.xenbusId}` : ''}, no ifalias ${renameMark(want.dev)})`;
+}
+
+function refuse(want: VifIdentity, why: string): XenplanError {
+  return new XenplanError(
+    'config',
+    `vifname ${show(want.vifname ?? want.name)} names ${want.name}, which is not this guest's ${want.dev}: ${why}; nothing was changed`,
+  );
+}
+
+/**
+ * The device an online acts on: `dev` as the kernel named it (to be renamed when a vifname
+ * asks), or, once renamed, the device under the vifname when it is provably the same one.
+ * Throws a config error for a vifname naming any other device. Undefined: neither exists.
+ */
+export function guestDevice(want: VifIdentity, host: HostState): Link | undefined {
+  const { dev, name } = want;
+  const original = findLink(host, dev);
+  if (name === dev) return original;
+  if (GUEST_NAME.test(name))
+    throw new XenplanError(
+      'config',
+      `vifname ${show(want.vifname ?? name)} is the kernel's name for another guest's device; expected a name of this guest's own (${dev} needs no vifname); nothing was changed`,
+    );
+  const target = findLink(host, name);
+  if (original && target)
+    throw new XenplanError(
+      'config',
+      `vifname ${name} is already taken by another device; cannot rename ${dev}`,
+    );
+  if (original || !target) return original;
+  const why = whyNotOwn(target, want);
+  if (why) throw refuse(want, why);
+  return target;
+}
+
+/**
+ * offline / remove: the device to detach, by its current name; only ever the guest's own. A
+ * vifname naming another device is left alone, with a note saying so.
+ */
+export function offlineDevice(want: VifIdentity, host: HostState): { name: string; note?: string } {
+  try {
+    return { name: guestDevice(want, host)?.name ?? want.dev };
+  } catch (error) {
+    const why = error instanceof XenplanError ? error.message.replace(/; nothing was changed$/, '') : '';
+    return { name: want.dev, note: `${why}; left alone, detaching only ${want.dev}` };
+  }
+}
+
 /**
  * online / add: rename (vifname), Xen's port MAC, MTU before enslaving (so the bridge's MTU
- * never drops), enslave, up. Only what differs.
+ * never drops), enslave, up. Only what differs, and only on the guest's own device.
  */
 export function planVifOnline(
   want: VifDesired,
@@ -51,31 +124,33 @@ export function planVifOnline(
   const bridgeLink = findLink(host, bridge);
   if (bridgeLink?.kind !== 'bridge')
     throw new XenplanError('config', `bridge ${bridge} does not exist (or is not a bridge)`);
-  let link = findLink(host, name);
-  const original = findLink(host, dev);
+  let link = guestDevice(want, host);
   const steps = [];
-  if (name !== dev) {
-    if (original && link)
-      throw new XenplanError(
-        'config',
-        `vifname ${name} is already taken by another device; cannot rename ${dev}`,
-      );
-    if (original) {
-      // The kernel renames only a link that is down.
-      if (original.up)
-        steps.push(
-          makeStep(`vif:${dev}:down`, 'vif', ip.linkDown(dev), `${dev} must be down to be renamed`, true),
-        );
+  if (link && link.name !== name) {
+    // Marked first: a run that dies after the rename finds its device again by the mark.
+    if (link.alias !== renameMark(dev))
       steps.push(
         makeStep(
-          `vif:${dev}:rename`,
+          `vif:${dev}:mark`,
           'vif',
-          ip.linkRename(dev, name),
-          `vifname: ${dev} is to be called ${name}`,
+          ip.linkAlias(dev, renameMark(dev)),
+          `${dev} is to be renamed: mark it as this guest's (ifalias)`,
         ),
       );
-      link = { ...original, name, up: false };
-    }
+    // The kernel renames only a link that is down.
+    if (link.up)
+      steps.push(
+        makeStep(`vif:${dev}:down`, 'vif', ip.linkDown(dev), `${dev} must be down to be renamed`, true),
+      );
+    steps.push(
+      makeStep(
+        `vif:${dev}:rename`,
+        'vif',
+        ip.linkRename(dev, name),
+        `vifname: ${dev} is to be called ${name}`,
+      ),
+    );
+    link = { ...link, name, up: false };
   }
   if (!link)
     throw new XenplanError(

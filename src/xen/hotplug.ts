@@ -27,7 +27,17 @@ export interface HotplugRequest {
 }
 
 const COMMANDS: readonly VifCommand[] = ['online', 'offline', 'add', 'remove'];
-const BACKEND = /^(?:\/local\/domain\/[0-9]+\/)?backend\/vif\/([0-9]+)\/([0-9]+)$/;
+/**
+ * Ids as libxl writes them: canonical decimal, no leading zeros. `backend/vif/05/0` would name
+ * the directory `05` while the device is vif5.0; such a path is refused, never guessed at.
+ */
+const ID = '(0|[1-9][0-9]{0,9})';
+const BACKEND = new RegExp(`^(?:/local/domain/${ID}/)?backend/vif/${ID}/${ID}$`);
+/** DOMID_FIRST_RESERVED (0x7FF0): ids from here on are not domains. */
+const DOMID_LIMIT = 0x7ff0;
+const DEVID_LIMIT = 2 ** 31;
+/** Options for a person at a terminal; Xen never passes them. */
+const PERSON_OPTIONS = ['-h', '--help', '-V', '--version'];
 const VIF_DEV = /^vif([0-9]+)\.([0-9]+)$/;
 const TAP_DEV = /^(?:vif([0-9]+)\.([0-9]+)-emu|tap([0-9]+)\.([0-9]+))$/;
 
@@ -35,18 +45,22 @@ export function parseHotplugRequest(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): HotplugRequest {
-  const flags = new Set(argv.filter((w) => w.startsWith('--')));
-  for (const flag of flags)
+  const flags = new Set(argv.filter(isOption));
+  for (const flag of flags) {
+    if (PERSON_OPTIONS.includes(flag))
+      throw new XenplanError(
+        'usage',
+        `option ${show(flag)} is for a person running vif-script alone (help, version), not among Xen's words; expected ${COMMANDS.join(', ')} with key=value words, --dry-run or --json`,
+      );
     if (flag !== '--dry-run' && flag !== '--json')
-      throw new XenplanError('usage', `unknown option ${show(flag)}; expected --dry-run, --json or --help`);
-  const words = argv.filter((w) => !w.startsWith('--'));
-  const args: Record<string, string> = {};
-  let command: string | undefined;
-  for (const word of words) {
-    const eq = word.indexOf('=');
-    if (eq > 0) args[word.slice(0, eq)] = word.slice(eq + 1);
-    else if (command === undefined) command = word;
+      throw new XenplanError('usage', `unknown option ${show(flag)}; expected --dry-run or --json`);
   }
+  const args: Record<string, string> = {};
+  for (const word of argv) {
+    const eq = word.indexOf('=');
+    if (!isOption(word) && eq > 0) args[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  const command = commandWord(argv);
   if (command === undefined || !COMMANDS.includes(command as VifCommand))
     throw new XenplanError(
       'usage',
@@ -64,16 +78,37 @@ export function parseHotplugRequest(
   return { command: cmd, typeIf, args, dryRun, json, ignored, ...located };
 }
 
+const isOption = (word: string) => word.startsWith('-');
+
+/** Xen's command: the first word that is neither an option nor `key=value`. */
+export function commandWord(argv: readonly string[]): string | undefined {
+  return argv.find((word) => !isOption(word) && word.indexOf('=') <= 0);
+}
+
+/** A person asking for help or the version: such an option, and no command word. */
+export function asksPerson(argv: readonly string[], options: readonly string[]): boolean {
+  return commandWord(argv) === undefined && argv.some((word) => options.includes(word));
+}
+
+/** Domain and device of a canonical vif backend path; undefined for anything else. */
+export function parseBackendPath(path: string): { domid: number; devid: number } | undefined {
+  const m = BACKEND.exec(path);
+  if (!m) return undefined;
+  const [owner, domid, devid] = [m[1], m[2], m[3]].map((id) => (id === undefined ? 0 : Number(id)));
+  if (owner! >= DOMID_LIMIT || domid! >= DOMID_LIMIT || devid! >= DEVID_LIMIT) return undefined;
+  return { domid: domid!, devid: devid! };
+}
+
+/** Why XENBUS_PATH cannot be used, in the words of every refusal of it. */
+export function backendPathProblem(path: string): string {
+  return `XENBUS_PATH ${show(path)} is not a vif backend path; expected backend/vif/<domid>/<devid> (or /local/domain/<n>/backend/vif/<domid>/<devid>) with ids in plain decimal (no leading zeros, domid below ${DOMID_LIMIT})`;
+}
+
 interface Located {
   backend: string;
   domid: number;
   devid: number;
   dev: string;
-}
-
-function fromBackend(path: string): { domid: number; devid: number } | undefined {
-  const m = BACKEND.exec(path);
-  return m ? { domid: Number(m[1]), devid: Number(m[2]) } : undefined;
 }
 
 function checkDev(dev: string, pattern: RegExp, expected: string): void {
@@ -83,12 +118,8 @@ function checkDev(dev: string, pattern: RegExp, expected: string): void {
 }
 
 function checkedBackend(path: string): { domid: number; devid: number } {
-  const ids = fromBackend(path);
-  if (!ids)
-    throw new XenplanError(
-      'config',
-      `XENBUS_PATH ${show(path)} is not a vif backend path; expected backend/vif/<domid>/<devid> (or /local/domain/<n>/backend/vif/<domid>/<devid>)`,
-    );
+  const ids = parseBackendPath(path);
+  if (!ids) throw new XenplanError('config', backendPathProblem(path));
   return ids;
 }
 
@@ -100,8 +131,15 @@ function locateVif(env: Readonly<Record<string, string | undefined>>): Located {
       'XENBUS_PATH is not set; vif-script must be run by the Xen toolstack or udev',
     );
   const ids = checkedBackend(path);
-  const dev = env.vif || `vif${ids.domid}.${ids.devid}`;
+  const own = `vif${ids.domid}.${ids.devid}`;
+  const dev = env.vif || own;
   checkDev(dev, VIF_DEV, 'vif device name (vif<domid>.<devid>)');
+  // The device and the directory must be the same guest's: every guard below trusts both.
+  if (dev !== own)
+    throw new XenplanError(
+      'config',
+      `vif ${show(dev)} does not belong to XENBUS_PATH ${show(path)}; expected ${own}`,
+    );
   return { backend: path, ...ids, dev };
 }
 
@@ -115,5 +153,12 @@ function locateTap(env: Readonly<Record<string, string | undefined>>): Located {
   // Xen rebuilt the path from the name with /local/domain/0 hard-coded; a relative path
   // resolves against the domain we run in, which is also right in a driver domain.
   const path = env.XENBUS_PATH || `backend/vif/${fromName.domid}/${fromName.devid}`;
-  return { backend: path, ...checkedBackend(path), dev };
+  const ids = checkedBackend(path);
+  const own = [`vif${ids.domid}.${ids.devid}-emu`, `tap${ids.domid}.${ids.devid}`];
+  if (!own.includes(dev))
+    throw new XenplanError(
+      'config',
+      `INTERFACE ${show(dev)} does not belong to XENBUS_PATH ${show(path)}; expected ${own.join(' or ')}`,
+    );
+  return { backend: path, ...ids, dev };
 }

@@ -22,6 +22,11 @@ const TRANSACTION_ATTEMPTS = 5;
 export interface XenstoreOptions {
   /** How long to wait for any one reply before failing with a xenstore error. Default 10 s. */
   readonly timeoutMs?: number;
+  /**
+   * Epoch ms after which nothing is waited for: connecting, and every reply (each reply waits
+   * at most `timeoutMs`, and never past this). The hotplug event's deadline.
+   */
+  readonly deadline?: number;
   /** The xenbus device to fall back to. Default `/dev/xen/xenbus`. */
   readonly xenbusPath?: string;
 }
@@ -43,6 +48,12 @@ export interface XenstoreClient {
   writeMany(pairs: readonly XenstorePair[]): Promise<void>;
   /** Removes the node and its children; a missing node is not an error. */
   rm(path: string): Promise<void>;
+  /**
+   * False once the connection broke (closed, a write failed, a reply that was not a message or
+   * not of the type asked for, a reply that never came): nothing more can be trusted on it,
+   * and a failure report needs a fresh one.
+   */
+  readonly usable: boolean;
   close(): Promise<void>;
 }
 
@@ -77,17 +88,24 @@ export class XenstoreConnection implements XenstoreClient {
   private readonly pending = new Map<number, PendingRequest>();
   private readonly decoder = new XsDecoder();
   private readonly timeoutMs: number;
+  private readonly deadline: number | undefined;
   private nextReqId = 1;
+  private timedOut = false;
   private failure: Error | undefined;
   private closed = false;
   private readonly transport: XsTransport;
 
   constructor(makeTransport: (events: XsTransportEvents) => XsTransport, options: XenstoreOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_XENSTORE_TIMEOUT_MS;
+    this.deadline = options.deadline;
     this.transport = makeTransport({
       onData: (chunk) => this.receive(chunk),
       onError: (error) => this.fail(error),
     });
+  }
+
+  get usable(): boolean {
+    return this.failure === undefined && !this.timedOut;
   }
 
   async read(path: string): Promise<string | undefined> {
@@ -184,14 +202,21 @@ export class XenstoreConnection implements XenstoreClient {
         ),
       );
     }
+    const waitMs =
+      this.deadline === undefined ? this.timeoutMs : Math.min(this.timeoutMs, this.deadline - Date.now());
+    if (waitMs <= 0)
+      return Promise.reject(
+        new XenplanError('xenstore', `xenstore ${op} ${path}: no time left to wait for a reply`),
+      );
     const reqId = this.nextReqId;
     this.nextReqId = this.nextReqId >= 0xffff_fffe ? 1 : this.nextReqId + 1;
     return new Promise<XsMessage | undefined>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(reqId);
+        this.timedOut = true;
         this.transport.expectReplies(this.pending.size);
-        reject(new XenplanError('xenstore', `xenstore ${op} ${path}: no reply within ${this.timeoutMs} ms`));
-      }, this.timeoutMs);
+        reject(new XenplanError('xenstore', `xenstore ${op} ${path}: no reply within ${waitMs} ms`));
+      }, waitMs);
       this.pending.set(reqId, {
         type,
         what: `${op} ${path}`,
@@ -227,15 +252,12 @@ export class XenstoreConnection implements XenstoreClient {
       this.pending.delete(message.reqId);
       clearTimeout(entry.timer);
       if (message.type !== entry.type && message.type !== XS.ERROR) {
-        entry.reject(
-          new XenplanError(
-            'xenstore',
-            `xenstore ${entry.what}: reply of type ${message.type}, expected ${entry.type}`,
-          ),
-        );
-      } else {
-        entry.resolve(message);
+        // A peer that answers out of protocol: nothing else it says can be trusted either.
+        this.pending.set(message.reqId, entry);
+        this.fail(new Error(`reply of type ${message.type}, expected ${entry.type}`));
+        return;
       }
+      entry.resolve(message);
     }
     this.transport.expectReplies(this.pending.size);
   }
@@ -256,5 +278,7 @@ export class XenstoreConnection implements XenstoreClient {
           : new XenplanError('xenstore', `xenstore ${entry.what}: ${wrapped.message}`),
       );
     }
+    // Nothing more is awaited on a broken connection: let it stop holding the process open.
+    this.transport?.expectReplies(0);
   }
 }

@@ -22,8 +22,44 @@ export interface XsTransportEvents {
   onError(error: Error): void;
 }
 
-/** Connects to the unix socket of xenstored; rejects with the connection error. */
-export function connectSocket(path: string): Promise<net.Socket> {
+/** When to stop trying to connect (epoch ms), and how long to keep trying a refused socket. */
+export interface ConnectPatience {
+  readonly until: number;
+  /** ECONNREFUSED: a xenstored (re)starting, or a stale socket of a dead one; tried this long. */
+  readonly refusedMs: number;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Connects to the unix socket of xenstored; rejects with the last connection error. Node's
+ * connect is non-blocking: where libxenstore's blocking connect waits in xenstored's backlog
+ * (of 1), Node gets EAGAIN at once. So EAGAIN is tried again, with a short growing backoff
+ * and jitter (a boot storm's hundred clients must not retry in step), until `until`;
+ * ECONNREFUSED only for `refusedMs`.
+ */
+export async function connectSocket(path: string, patience?: ConnectPatience): Promise<net.Socket> {
+  const started = Date.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await connectOnce(path);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      const until =
+        code === 'EAGAIN'
+          ? patience?.until
+          : code === 'ECONNREFUSED' && patience
+            ? Math.min(patience.until, started + patience.refusedMs)
+            : undefined;
+      // 1, 2, 4 … 64 ms, each with ±50% jitter.
+      const pause = 2 ** Math.min(attempt, 6) * (0.5 + Math.random());
+      if (until === undefined || Date.now() + pause >= until) throw error;
+      await sleep(pause);
+    }
+  }
+}
+
+function connectOnce(path: string): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
     const socket = net.createConnection({ path });
     const onError = (error: Error) => {

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +35,33 @@ export class Scripts {
     const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
     const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env, input: options.input ?? '' });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+  }
+
+  /**
+   * Like run, without blocking the test's event loop (a stand-in in this process must answer
+   * while the script runs); `ms` is the wall time from spawn to exit.
+   */
+  start(
+    name: 'vif-script' | 'network-script' | 'xenplan',
+    args: string[],
+    options: { ns?: Netns; env?: Record<string, string> } = {},
+  ): Promise<{ status: number; stdout: string; stderr: string; ms: number }> {
+    const command = [this.path(name), ...args];
+    const argv = options.ns ? [IP, 'netns', 'exec', options.ns.name, ...command] : command;
+    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
+    const started = Date.now();
+    return new Promise((resolve) => {
+      const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        stdout += chunk.toString();
+      });
+      child.stderr.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      child.on('close', (code) => resolve({ status: code ?? -1, stdout, stderr, ms: Date.now() - started }));
+    });
   }
 
   remove(): void {

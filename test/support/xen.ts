@@ -78,6 +78,19 @@ export class XenHost {
     });
   }
 
+  /**
+   * Freezes the stand-in for `ms` (SIGSTOP), as a xenstored busy with other work: connects
+   * queue in its backlog, then fail. A `sleep` thaws it (SIGCONT): a timer in this process
+   * would fire late while the storm it is testing starves the CPU.
+   */
+  freeze(ms: number): Promise<void> {
+    const pid = this.daemon?.pid;
+    if (pid === undefined) return Promise.resolve();
+    process.kill(pid, 'SIGSTOP');
+    const thaw = spawn('sh', ['-c', `sleep ${ms / 1000}; kill -CONT ${pid}`], { stdio: 'ignore' });
+    return new Promise((resolve) => thaw.on('close', () => resolve()));
+  }
+
   async stop(): Promise<void> {
     if (this.daemon && this.daemon.exitCode === null) {
       const exited = new Promise((resolve) => this.daemon?.once('exit', resolve));

@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { HostState, Link } from '../../../src/model/host.ts';
 import type { VifDesired } from '../../../src/model/vif.ts';
-import { chooseBridge, planVifOffline, planVifOnline } from '../../../src/plan/vif.ts';
+import {
+  chooseBridge,
+  guestDevice,
+  offlineDevice,
+  planVifOffline,
+  planVifOnline,
+} from '../../../src/plan/vif.ts';
 import { link as anyLink, host as hostOf } from '../../support/host.ts';
 
 /** A vif as netback makes it: down, with the guest's MAC. */
@@ -42,6 +48,7 @@ describe('planVifOnline', () => {
   it('vifname: down, rename, then the rest on the new name', () => {
     const w = { ...want, name: 'web1' };
     expect(rows(host(bridge, link('vif5.0', { up: true })), w).map(([id, argv]) => [id, argv])).toEqual([
+      ['vif:vif5.0:mark', 'ip link set dev vif5.0 alias xenplan:vif5.0'],
       ['vif:vif5.0:down', 'ip link set dev vif5.0 down'],
       ['vif:vif5.0:rename', 'ip link set dev vif5.0 name web1'],
       ['vif:web1:mac', 'ip link set dev web1 address fe:ff:ff:ff:ff:ff'],
@@ -51,9 +58,9 @@ describe('planVifOnline', () => {
     ]);
   });
 
-  it('converges after an interruption: renamed but not attached yet', () => {
+  it('converges after an interruption: renamed (and marked) but not attached yet', () => {
     const w = { ...want, name: 'web1' };
-    const renamed = link('web1', { mac: 'fe:ff:ff:ff:ff:ff' });
+    const renamed = link('web1', { mac: 'fe:ff:ff:ff:ff:ff', alias: 'xenplan:vif5.0' });
     expect(rows(host(bridge, renamed), w).map(([id]) => id)).toEqual([
       'vif:web1:mtu',
       'vif:web1:master',
@@ -104,6 +111,56 @@ describe('planVifOffline', () => {
       warnings: ['vif5.0 is already gone'],
       xenstore: [],
     });
+  });
+});
+
+describe("guestDevice: a vifname is only ever the guest's own device", () => {
+  const pv = { kind: 'vif' as const, dev: 'vif5.0', name: 'web1', vifname: 'web1', xenbusId: 'vif-5-0' };
+  const named = (extra: Partial<Link>) => host(bridge, link('web1', extra));
+
+  it("accepts the renamed device by netback's parent, or by xenplan's mark where there is no parent", () => {
+    expect(guestDevice(pv, named({ parent: 'vif-5-0' }))?.name).toBe('web1');
+    expect(guestDevice(pv, named({ alias: 'xenplan:vif5.0' }))?.name).toBe('web1');
+    expect(guestDevice({ ...pv, name: 'vif5.0' }, host(bridge, link('vif5.0')))?.name).toBe('vif5.0');
+  });
+
+  it.each<[string, Partial<Link>, string]>([
+    ['a NIC', { parent: '0000:00:03.0' }, 'it is the network device of 0000:00:03.0'],
+    ["another guest's vif", { parent: 'vif-7-0' }, "it is netback's device vif-7-0, not vif-5-0"],
+    ["netback's parent outranks a copied mark", { parent: 'vif-7-0', alias: 'xenplan:vif5.0' }, 'vif-7-0'],
+    ['the loopback device', { loopback: true, alias: 'xenplan:vif5.0' }, 'web1 is the loopback device'],
+    ['a bridge', { kind: 'bridge', alias: 'xenplan:vif5.0' }, 'web1 is a bridge'],
+    ['a bond', { kind: 'bond' }, 'web1 is a bond'],
+    ['a bond slave', { bondSlave: true, master: 'bond0' }, 'web1 is enslaved to bond bond0'],
+    ["another guest's renamed vif", { alias: 'xenplan:vif7.0' }, 'it was renamed from vif7.0'],
+    [
+      'a device with no record',
+      {},
+      'nothing shows it was vif5.0 (no netback parent vif-5-0, no ifalias xenplan:vif5.0)',
+    ],
+  ])('refuses %s, and offline leaves it alone', (_what, extra, why) => {
+    expect(() => guestDevice(pv, named(extra))).toThrow(
+      `vifname "web1" names web1, which is not this guest's vif5.0: `,
+    );
+    expect(() => guestDevice(pv, named(extra))).toThrow(why);
+    expect(() => planVifOnline({ ...want, ...pv }, named(extra))).toThrow(why);
+    expect(offlineDevice(pv, named(extra))).toEqual({
+      name: 'vif5.0',
+      note: expect.stringContaining('left alone, detaching only vif5.0'),
+    });
+  });
+
+  it("refuses a vifname that is another guest's kernel name, present or not", () => {
+    for (const other of ['vif7.0', 'vif7.0-emu', 'tap7.0'])
+      expect(() => guestDevice({ ...pv, name: other, vifname: other }, host(bridge))).toThrow(
+        `vifname "${other}" is the kernel's name for another guest's device`,
+      );
+  });
+
+  it("offline detaches the renamed device when it is provably the guest's, else the kernel's name", () => {
+    expect(offlineDevice(pv, named({ alias: 'xenplan:vif5.0' }))).toEqual({ name: 'web1' });
+    expect(offlineDevice(pv, host(bridge, link('vif5.0')))).toEqual({ name: 'vif5.0' });
+    expect(offlineDevice(pv, host(bridge))).toEqual({ name: 'vif5.0' });
   });
 });
 

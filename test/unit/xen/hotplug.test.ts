@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateBackend } from '../../../src/xen/backend.ts';
-import { parseHotplugRequest } from '../../../src/xen/hotplug.ts';
+import { asksPerson, commandWord, parseBackendPath, parseHotplugRequest } from '../../../src/xen/hotplug.ts';
 
 const libxl = { XENBUS_PATH: 'backend/vif/5/0', XENBUS_TYPE: 'vif', vif: 'vif5.0' };
 
@@ -59,7 +59,7 @@ describe('parseHotplugRequest', () => {
     [['start'], libxl, 'usage', 'invalid command "start"; expected online, offline, add or remove'],
     [[], libxl, 'usage', 'no command; expected online, offline, add or remove'],
     [['online', 'type_if=pci'], libxl, 'usage', 'type_if="pci": expected vif or tap'],
-    [['online', '--force'], libxl, 'usage', 'unknown option "--force"; expected --dry-run, --json or --help'],
+    [['online', '--force'], libxl, 'usage', 'unknown option "--force"; expected --dry-run or --json'],
     [
       ['online'],
       {},
@@ -132,5 +132,59 @@ describe('validateBackend', () => {
         'mtu "65536" is not a valid MTU; expected a whole number from 68 to 65535; ' +
         'frontend "/local/domain/5/device/vbd/0" is not a vif frontend path; expected /local/domain/<domid>/device/vif/<devid>',
     );
+  });
+});
+
+describe('backend paths: canonical or refused', () => {
+  it.each([
+    ['backend/vif/5/0', { domid: 5, devid: 0 }],
+    ['/local/domain/0/backend/vif/12/3', { domid: 12, devid: 3 }],
+    ['backend/vif/0/0', { domid: 0, devid: 0 }],
+    ['backend/vif/32751/0', { domid: 32751, devid: 0 }],
+  ])('%s is a vif backend path', (path, ids) => {
+    expect(parseBackendPath(path)).toEqual(ids);
+  });
+
+  it.each([
+    'backend/vif/05/0',
+    'backend/vif/5/00',
+    '/local/domain/00/backend/vif/5/0',
+    'x/../backend/vif/5/0',
+    '/local/domain/0/x/backend/vif/5/0',
+    'backend/vif/5/0/',
+    'backend/vif/32752/0',
+    'backend/vif/5/99999999999',
+  ])('%s is refused, by the parser and the early reporter alike', (path) => {
+    expect(parseBackendPath(path)).toBeUndefined();
+    expect(() => parseHotplugRequest(['online'], { XENBUS_PATH: path })).toThrow(
+      `XENBUS_PATH ${JSON.stringify(path)} is not a vif backend path`,
+    );
+  });
+
+  it("refuses a vif or INTERFACE that is not the backend's device", () => {
+    expect(() => parseHotplugRequest(['online'], { XENBUS_PATH: 'backend/vif/5/0', vif: 'vif7.0' })).toThrow(
+      'vif "vif7.0" does not belong to XENBUS_PATH "backend/vif/5/0"; expected vif5.0',
+    );
+    expect(() =>
+      parseHotplugRequest(['add', 'type_if=tap'], {
+        XENBUS_PATH: 'backend/vif/5/0',
+        INTERFACE: 'vif05.0-emu',
+      }),
+    ).toThrow('INTERFACE "vif05.0-emu" does not belong to XENBUS_PATH "backend/vif/5/0"');
+  });
+});
+
+describe("options meant for a person, among Xen's words", () => {
+  it.each(['-h', '--help', '-V', '--version'])('%s with a command is a usage error', (option) => {
+    expect(() => parseHotplugRequest(['online', option], libxl)).toThrow(
+      `option "${option}" is for a person running vif-script alone`,
+    );
+    expect(asksPerson(['online', option], [option])).toBe(false);
+    expect(asksPerson([option], [option])).toBe(true);
+  });
+
+  it('the command is the first word that is neither an option nor key=value', () => {
+    expect(commandWord(['-V', 'bridge=x', 'online', 'offline'])).toBe('online');
+    expect(commandWord(['--help'])).toBeUndefined();
   });
 });

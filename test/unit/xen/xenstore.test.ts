@@ -341,6 +341,43 @@ describe('client against scripted servers', () => {
     await client.close();
   });
 
+  it('is unusable after a reply of the wrong type, a silence or a hang-up; an errno reply leaves it usable', async () => {
+    const wrong = await scripted((socket, all) => {
+      const m = all[all.length - 1]!;
+      socket.write(message(XS.DIRECTORY, m.reqId, 0, 'x\0'));
+    });
+    const a = await openXenstore({ XENSTORED_PATH: wrong });
+    await expect(a.read('/x')).rejects.toThrow(
+      'xenstore read /x: xenstore connection: reply of type 1, expected 2',
+    );
+    expect(a.usable).toBe(false);
+    await expect(a.read('/y')).rejects.toThrow('xenstore connection: reply of type 1, expected 2');
+    await a.close();
+    const eacces = await scripted((socket, all) => {
+      const m = all[all.length - 1]!;
+      socket.write(message(XS.ERROR, m.reqId, 0, 'EACCES\0'));
+    });
+    const b = await openXenstore({ XENSTORED_PATH: eacces });
+    await expect(b.read('/x')).rejects.toThrow('xenstore read /x: EACCES');
+    expect(b.usable).toBe(true);
+    await b.close();
+    const silent = await scripted(() => undefined);
+    const c = await openXenstore({ XENSTORED_PATH: silent }, { timeoutMs: 50 });
+    await expect(c.read('/x')).rejects.toThrow('no reply within 50 ms');
+    expect(c.usable).toBe(false);
+    await c.close();
+  });
+
+  it('never waits for a reply past its deadline', async () => {
+    const socketPath = await scripted(() => undefined);
+    const client = await openXenstore({ XENSTORED_PATH: socketPath }, { deadline: Date.now() + 80 });
+    const started = Date.now();
+    await expect(client.read('/x')).rejects.toThrow(/no reply within [0-9]+ ms/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    await expect(client.read('/y')).rejects.toThrow('no time left to wait for a reply');
+    await client.close();
+  });
+
   it('names every path tried when neither socket nor device can be reached', async () => {
     const socketPath = path.join(dir, 'absent-socket');
     const device = path.join(dir, 'absent-xenbus');
