@@ -161,7 +161,7 @@ export async function runLab(ctx: Context, args: readonly string[]): Promise<num
       PATH: `${dirname(process.execPath)}:${DOM0_PATH}`,
       ...(failAt === undefined ? {} : { XENPLAN_LAB_FAIL_AT: failAt }),
     };
-    const paths = { kernel: vm.image.vmlinuz, ramdisk: vm.guestInitramfs };
+    const paths = { kernel: vm.guestKernel, ramdisk: vm.guestInitramfs };
     const job = async (stage: number, part = 0, extra: Record<string, string> = {}) => {
       let pending = '';
       const r = await vm!.run(renderStage(stage, paths, part), {

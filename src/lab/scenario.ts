@@ -8,6 +8,7 @@
  * 192.168.1.11 becomes 192.0.2.11. Guests are PV domUs started by `xl create` whose vifs the
  * installed vif-xenplan attaches.
  */
+import { renderGuestConfig } from './vm/guest.ts';
 
 export interface Stage {
   readonly id: number;
@@ -116,16 +117,9 @@ guest_pings() {
 const KEYS = RECOMMENDED_KEYS.join(' ');
 
 function guestConfig(guest: Guest, peer: Guest, bridge: string, kernel: string, ramdisk: string): string {
-  return [
-    `name = "${guest.name}"`,
-    'type = "pv"',
-    `kernel = "${kernel}"`,
-    `ramdisk = "${ramdisk}"`,
-    `extra = "console=hvc0 quiet xp.ip=${guest.ip}/24 xp.gw=192.0.2.1 xp.ping=192.0.2.1,${peer.ip}"`,
-    'memory = 96',
-    `vif = [ "mac=${guest.mac},bridge=${bridge},script=vif-xenplan" ]`,
-    '',
-  ].join('\n');
+  const vif = [`mac=${guest.mac}`, `bridge=${bridge}`, 'script=vif-xenplan'];
+  const spec = { name: guest.name, vifs: [vif], ip: `${guest.ip}/24`, gateway: '192.0.2.1', ping: ['192.0.2.1', peer.ip] };
+  return renderGuestConfig(spec, kernel, ramdisk);
 }
 
 export interface LabPaths {

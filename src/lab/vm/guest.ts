@@ -8,7 +8,6 @@
  * printing `@@ping TARGET ok|fail N`. xenconsoled writes the console to
  * /var/log/xen/console/guest-NAME.log in dom0.
  */
-import { quoteShell } from './shell.ts';
 
 export const GUEST_MODULES: readonly string[] = ['xen-netfront'];
 
@@ -79,9 +78,4 @@ export function renderGuestConfig(spec: GuestSpec, kernel: string, ramdisk: stri
     'on_crash = "destroy"',
     '',
   ].join('\n');
-}
-
-/** A shell line that writes `text` to `path` (for jobs that write guest configs in dom0). */
-export function writeFileLine(path: string, text: string): string {
-  return `printf '%s' ${quoteShell(text)} > ${quoteShell(path)}`;
 }

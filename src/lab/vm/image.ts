@@ -5,9 +5,9 @@
  *
  *   <cache>/debs/*.deb           the downloads (~75 MB)
  *   <cache>/image/xen            the hypervisor, gunzipped (QEMU's multiboot loader wants ELF)
- *   <cache>/image/vmlinux        dom0's kernel as a plain ELF: Xen unpacking the xz bzImage
- *                                under TCG takes minutes
- *   <cache>/image/vmlinuz        the same kernel as a bzImage, for guests (libxl unpacks it)
+ *   <cache>/image/vmlinux        the kernel as a plain ELF, for dom0 and the guests: Xen (and
+ *                                libxl) unpacking the xz bzImage under TCG takes minutes
+ *   <cache>/image/vmlinuz        the same kernel as Debian ships it (a bzImage)
  *   <cache>/image/busybox        static busybox for the initramfs images
  *   <cache>/image/root/          the packages' files with /lib, /bin, /sbin folded into /usr
  *                                (merged-/usr, like the host's root it is layered over), and
