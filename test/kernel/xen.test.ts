@@ -23,7 +23,15 @@ const KEYS =
 const HELPERS = `
 section() { echo "@@$1"; }
 console_of() { tr -d '\\r' < "/var/log/xen/console/guest-$1.log" 2>/dev/null; }
-wait_guest() { i=0; while [ $i -lt 90 ]; do console_of "$1" | grep -q '^@@guest up' && { console_of "$1" | grep '^@@guest up'; return 0; }; sleep 1; i=$((i + 1)); done; echo "no @@guest up from $1"; return 1; }
+wait_guest() {
+  i=0
+  while [ $i -lt 90 ]; do
+    console_of "$1" | grep -q '^@@guest up' && { console_of "$1" | grep '^@@guest up'; return 0; }
+    sleep 1; i=$((i + 1))
+  done
+  echo "no @@guest up from $1; xl list: $(xl list | awk 'NR > 1 { printf "%s(%s) ", $1, $5 }'); console: $(console_of "$1" | tail -5 | tr '\n' '|')"
+  return 1
+}
 pings_ok() { # guest target count
   i=0
   while [ $i -lt 60 ]; do
@@ -143,12 +151,15 @@ for i in 1 2 3; do
   i2=0; while [ -e /sys/class/net/vif$d.$dev ] && [ $i2 -lt 50 ]; do sleep 0.2; i2=$((i2 + 1)); done
   echo "gone=$([ -e /sys/class/net/vif$d.$dev ] && echo no || echo yes)"
 done
-section ports; bridge link | awk '{ print $2 }' | tr -d : | sort | tr '\\n' ' '
+section ports; bridge link | awk '{ print $2 }' | tr -d : | sort | tr '\\n' ' '; echo
 section domids; echo "$(xl domid g1) $(xl domid g2)"
 `);
     expect(r.exitCode, r.output).toBe(0);
     const lines = r.output.split('\n');
-    expect(lines.filter((l) => l === 'attach rc=0'), r.output).toHaveLength(3);
+    expect(
+      lines.filter((l) => l === 'attach rc=0'),
+      r.output,
+    ).toHaveLength(3);
     expect(lines.filter((l) => l === 'detach rc=0')).toHaveLength(3);
     expect(lines.filter((l) => l === 'gone=yes')).toHaveLength(3);
     expect(
@@ -186,12 +197,14 @@ xl create /tmp/g4.cfg; echo "rc=$?"
 d=$(xl domid g4)
 section status; xenstore-read /local/domain/0/backend/vif/$d/0/hotplug-status
 section vif; echo "$(basename "$(readlink /sys/class/net/vif$d.0/master)") $(cat /sys/class/net/vif$d.0/address)"
-section gw; wait_guest g4 > /dev/null; pings_ok g4 192.0.2.1 3
+section up; wait_guest g4
+section gw; pings_ok g4 192.0.2.1 3
 section destroy; xl destroy g4; echo "rc=$?"
 `);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.s.get('status'), r.output).toBe('connected');
     expect(r.s.get('vif')).toBe('xenbr0 fe:ff:ff:ff:ff:ff');
+    expect(r.s.get('up'), r.output).toBe('@@guest up 00:16:3e:00:00:14 mtu 1500');
     expect(r.s.get('gw')).toBe('ok');
     expect(r.s.get('destroy')).toBe('rc=0');
   });
