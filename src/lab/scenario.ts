@@ -118,7 +118,13 @@ const KEYS = RECOMMENDED_KEYS.join(' ');
 
 function guestConfig(guest: Guest, peer: Guest, bridge: string, kernel: string, ramdisk: string): string {
   const vif = [`mac=${guest.mac}`, `bridge=${bridge}`, 'script=vif-xenplan'];
-  const spec = { name: guest.name, vifs: [vif], ip: `${guest.ip}/24`, gateway: '192.0.2.1', ping: ['192.0.2.1', peer.ip] };
+  const spec = {
+    name: guest.name,
+    vifs: [vif],
+    ip: `${guest.ip}/24`,
+    gateway: '192.0.2.1',
+    ping: ['192.0.2.1', peer.ip],
+  };
   return renderGuestConfig(spec, kernel, ramdisk);
 }
 
