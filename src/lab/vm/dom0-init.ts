@@ -12,7 +12,7 @@
  * xen-init-dom0, xenconsoled; then it serves jobs: the host writes `jobs/N.sh` into the share,
  * dom0 runs it and writes `jobs/N.out` (stdout and stderr, as it goes) and `jobs/N.rc`.
  */
-import { quoteShell } from './shell.ts';
+import { BUSYBOX_INIT_PRELUDE, quoteShell } from './shell.ts';
 
 /** Where the run's share is mounted inside dom0. */
 export const VM_SHARE = '/xenplan-vm';
@@ -41,13 +41,7 @@ export const DOM0_MODULES = {
 export const DOM0_PATH = '/usr/lib/xen-4.17/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export function renderStage1(modules: readonly string[]): string {
-  return `#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-say() { up=; read -r up _ < /proc/uptime; echo "xenplan-vm \${up}s: $*" > /dev/console; }
+  return `${BUSYBOX_INIT_PRELUDE}say() { up=; read -r up _ < /proc/uptime; echo "xenplan-vm \${up}s: $*" > /dev/console; }
 die() { say "init failed: $*"; sleep 1; poweroff -f; }
 say "initramfs"
 for m in ${modules.join(' ')}; do insmod "/modules/$m.ko" || die "insmod $m"; done

@@ -8,17 +8,12 @@
  * printing `@@ping TARGET ok|fail N`. xenconsoled writes the console to
  * /var/log/xen/console/guest-NAME.log in dom0.
  */
+import { BUSYBOX_INIT_PRELUDE } from './shell.ts';
 
 export const GUEST_MODULES: readonly string[] = ['xen-netfront'];
 
 export function renderGuestInit(modules: readonly string[]): string {
-  return `#!/bin/busybox sh
-/bin/busybox --install -s /bin
-export PATH=/bin
-mount -t proc proc /proc
-mount -t sysfs sys /sys
-mount -t devtmpfs dev /dev
-exec > /dev/hvc0 2>&1
+  return `${BUSYBOX_INIT_PRELUDE}exec > /dev/hvc0 2>&1
 for m in ${modules.join(' ')}; do insmod "/modules/$m.ko"; done
 IP=; GW=; PING=
 for word in $(cat /proc/cmdline); do

@@ -13,3 +13,12 @@ export function exportLines(env: Readonly<Record<string, string>>): string {
     })
     .join('');
 }
+
+/** How every busybox initramfs here starts: the applets as commands, proc, sysfs, devtmpfs. */
+export const BUSYBOX_INIT_PRELUDE = `#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+`;
