@@ -10,7 +10,7 @@ const antispoofRulesDead: Rule = {
   id: 'NF001',
   name: 'antispoof-rules-dead',
   summary:
-    'vif antispoof rules exist (or vifs have ip=) but bridged traffic bypasses iptables (error if antispoof=true is declared)',
+    'vif antispoof rules exist (or vifs have ip=) but bridged traffic bypasses iptables (error if antispoof=yes is declared)',
   severity: 'warning',
   check(facts) {
     const rules = facts.input.firewall?.physdevRules ?? [];

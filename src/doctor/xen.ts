@@ -15,7 +15,7 @@ const netloopLayout: Rule = {
     return [
       makeFinding(netloopLayout, {
         message: `netloop layout: dom0's address on ${veth} behind ${vif} in ${bridge}: fine on Xen 3.x; on current kernels (no netloop driver) put it on the bridge`,
-        fix: `dom0=bridge: move dom0's addresses and default route from ${veth} to ${bridge}, and pin ${bridge}'s MAC`,
+        fix: `dom0-port=bridge: move dom0's addresses and default route from ${veth} to ${bridge}, and pin ${bridge}'s MAC`,
         source:
           'xen-project/xen commit 06809a93ad (netloop removed, 2007); xen tools/hotplug/Linux/xen-network-common.sh',
         objects: [veth, vif, bridge],

@@ -17,7 +17,7 @@ describe('NF001 antispoof-rules-dead', () => {
     expect(f?.message).toContain(`bridged frames skip iptables (live ${NF}=0)`);
   });
 
-  it('fires from the config (vif ip= and declared sysctl 0), as an error when antispoof=true', () => {
+  it('fires from the config (vif ip= and declared sysctl 0), as an error when antispoof=yes', () => {
     const input = {
       desired: network({ topology: { antispoof: 'true' } }),
       vifIps: { 'vif1.0': '192.0.2.50' },
