@@ -57,7 +57,7 @@ section active-before; cat /sys/class/net/bond0/bonding/active_slave
 // (the host pulls the active slave's cable here; $OTHER is the slave that must take over)
 const FAILOVER = `${COMMON}
 i=0
-while [ $i -lt 50 ] && [ "$(cat /sys/class/net/bond0/bonding/active_slave)" != "$OTHER" ]; do sleep 0.1; i=$((i + 1)); done
+while [ $i -lt 100 ] && [ "$(cat /sys/class/net/bond0/bonding/active_slave)" != "$OTHER" ]; do sleep 0.1; i=$((i + 1)); done
 section pulled-carrier; cat /sys/class/net/$PULLED/carrier
 section active-after; cat /sys/class/net/bond0/bonding/active_slave
 section ping-failover; ping_up

@@ -87,13 +87,18 @@ echo @@writes; touch /etc/xenplan-vm-probe && echo wrote
   });
 
   it('pulls and plugs a cable: dom0 sees eth0 lose carrier and get it back; the gateway answers through it', async () => {
-    const carrier = async () =>
-      (await vm.run('ip link set eth0 up; sleep 1; cat /sys/class/net/eth0/carrier')).output.trim();
-    expect(await carrier()).toBe('1');
+    // e1000's watchdog notices a link change within about 2 s: wait up to 10 s for the value.
+    const carrier = async (want: string) =>
+      (
+        await vm.run(
+          `ip link set eth0 up; i=0; while [ "$(cat /sys/class/net/eth0/carrier)" != ${want} ] && [ $i -lt 50 ]; do sleep 0.2; i=$((i + 1)); done; cat /sys/class/net/eth0/carrier`,
+        )
+      ).output.trim();
+    expect(await carrier('1')).toBe('1');
     await vm.setLink(0, false);
-    expect(await carrier()).toBe('0');
+    expect(await carrier('0')).toBe('0');
     await vm.setLink(0, true);
-    expect(await carrier()).toBe('1');
+    expect(await carrier('1')).toBe('1');
     const r = await vm.run(
       'ip address add 192.0.2.11/24 dev eth0 && ping -c 2 -W 2 192.0.2.1 >/dev/null && echo pinged; ip address flush dev eth0; ip link set eth0 down',
     );
