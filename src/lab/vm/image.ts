@@ -128,11 +128,6 @@ export function cachedVmImage(cache: string): VmImage | undefined {
   return imageOf(join(cache, 'image'));
 }
 
-/** Where a first run stands: what it will download, for the progress line. */
-export function vmImageNeedsDownload(cache: string): boolean {
-  return cachedVmImage(cache) === undefined;
-}
-
 /** The cached image, building it first (download, unpack, extract) when missing. */
 export async function ensureVmImage(
   cache: string,
@@ -227,7 +222,7 @@ async function extractVmlinux(bzImage: string, out: string): Promise<void> {
     );
   });
   rmSync(stream);
-  if (data.length === 0 || readFileSync(out).subarray(0, 4).toString('latin1') !== '\x7fELF')
+  if (readFileSync(out).subarray(0, 4).toString('latin1') !== '\x7fELF')
     throw new XenplanError('environment', `the kernel unpacked from ${bzImage} is not an ELF file`);
 }
 
