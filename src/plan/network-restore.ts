@@ -112,22 +112,24 @@ export function planNetworkRestores(record: StartRecord, host: HostState, gone: 
       ),
     );
   }
+  // Routes start added go first: putting back a route with the same key replaces them.
   for (const m of record.routes) {
     const dev = m.route.dev;
-    if (dev === undefined || dev === m.to) {
-      // A route start added (gateway=): it goes with its holder, or is deleted.
-      if (!gone.has(m.to) && hasRoute(host, m.route, m.to))
-        steps.push(
-          makeStep(
-            `route:${routeKey(m.route)}:del`,
-            'route',
-            ip.routeDel(routeWords(routeSpec(m.route, m.to))),
-            `${describeRoute(m.route)} was added by start`,
-          ),
-        );
-      continue;
-    }
-    if (!findLink(host, dev) || record.created.includes(dev)) continue;
+    if (dev !== undefined && dev !== m.to) continue;
+    // A route start added (gateway=): it goes with its holder, or is deleted.
+    if (!gone.has(m.to) && hasRoute(host, m.route, m.to))
+      steps.push(
+        makeStep(
+          `route:${routeKey(m.route)}:del`,
+          'route',
+          ip.routeDel(routeWords(routeSpec(m.route, m.to))),
+          `${describeRoute(m.route)} was added by start`,
+        ),
+      );
+  }
+  for (const m of record.routes) {
+    const dev = m.route.dev;
+    if (dev === undefined || dev === m.to || !findLink(host, dev) || record.created.includes(dev)) continue;
     if (!hasRoute(host, m.route, dev))
       steps.push(routeStep(m.route, dev, `${describeRoute(m.route)} goes back to ${dev}`));
   }
