@@ -6,7 +6,7 @@
 import { type Address, findLink, type HostState, type Route } from '../model/host.ts';
 import type { Step } from '../model/plan.ts';
 import type { StartRecord } from '../model/record.ts';
-import { cidrOf } from './address.ts';
+import { cidrOf, lifetimeWords } from './address.ts';
 import { ip, routeWords, sysctlSet } from './command.ts';
 import { describeRoute, routeKey, routeSpec, routeStep } from './route.ts';
 import { makeStep } from './step.ts';
@@ -95,7 +95,11 @@ export function planNetworkRestores(record: StartRecord, host: HostState, gone: 
         makeStep(
           `address:${m.from}:${m.cidr}`,
           'address',
-          ip.addrAdd(m.from, m.cidr, m.broadcast === undefined ? [] : ['broadcast', m.broadcast]),
+          ip.addrAdd(m.from, m.cidr, [
+            ...(m.broadcast === undefined ? [] : ['broadcast', m.broadcast]),
+            // A dynamic address goes back with what is left of its lifetime, never as a permanent one.
+            ...lifetimeWords(host.addresses.find((a) => a.dev === m.to && cidrOf(a) === m.cidr)),
+          ]),
           `${m.cidr} goes back to ${m.from}`,
         ),
       );

@@ -166,6 +166,7 @@ export function planNetworkStart(
   const sources = addressSources(want);
   const addresses = planAddresses(host, holder, sources, {
     ...(want.addresses === undefined ? {} : { explicit: want.addresses }),
+    ...(want.dhcp === undefined ? {} : { dhcp: want.dhcp }),
     downed,
   });
   warnings.push(...addresses.warnings);

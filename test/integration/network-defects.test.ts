@@ -296,4 +296,38 @@ exec "${REAL_IP}" "$@"
     expect(run(['stop']).status).toBe(0);
     expect(layout()).toBe(original);
   }, 180_000);
+
+  it('#8 a DHCP lease is never made permanent: refused by default, moved with its lifetime by dhcp=move', () => {
+    dom0.ip('address', 'change', '192.0.2.10/24', 'dev', 'eth0', 'valid_lft', '600', 'preferred_lft', '300');
+    const lifetime = (dev: string) =>
+      dom0
+        .json<{ addr_info: { local: string; valid_life_time: number }[] }[]>('address', 'show', 'dev', dev)
+        .flatMap((l) => l.addr_info)
+        .find((a) => a.local === '192.0.2.10')?.valid_life_time;
+    const before = layout();
+    const refused = run(['start', 'netdev=eth0']);
+    expect(refused.stderr).toMatch(
+      /^network-script: 192\.0\.2\.10\/24 on eth0 is dynamic \(a DHCP lease or SLAAC address, valid \d+ s more\): start would make it permanent on xenbr0; .* or give dhcp=move .*; nothing was changed\n$/,
+    );
+    expect(refused.status).toBe(1);
+    expect(layout()).toBe(before);
+    expect(existsSync(join(runDir, 'network-xenbr0.json'))).toBe(false);
+
+    const moved = run(['start', 'netdev=eth0', 'dhcp=move']);
+    expect(moved.stderr).toBe('');
+    expect(moved.status).toBe(0);
+    expect(lifetime('xenbr0')).toBeLessThanOrEqual(600);
+    expect(run(['stop']).status).toBe(0);
+    expect(lifetime('eth0')).toBeLessThanOrEqual(600);
+
+    const ifcfg = join(runDir, 'ifcfg');
+    mkdirSync(ifcfg);
+    // Red Hat's bridge with DHCP: BOOTPROTO=dhcp on the bridge, the NIC a port of it.
+    writeFileSync(join(ifcfg, 'ifcfg-xenbr0'), 'DEVICE=xenbr0\nTYPE=Bridge\nBOOTPROTO=dhcp\n');
+    writeFileSync(join(ifcfg, 'ifcfg-eth0'), 'DEVICE=eth0\nBRIDGE=xenbr0\n');
+    const fromIfcfg = run(['start', `ifcfg=${ifcfg}`]);
+    expect(fromIfcfg.stderr).toContain('ifcfg-xenbr0');
+    expect(fromIfcfg.stderr).toContain("BOOTPROTO=dhcp: dom0's address on xenbr0 comes from DHCP");
+    expect(fromIfcfg.status).toBe(1);
+  }, 180_000);
 });
