@@ -330,4 +330,40 @@ exec "${REAL_IP}" "$@"
     expect(fromIfcfg.stderr).toContain("BOOTPROTO=dhcp: dom0's address on xenbr0 comes from DHCP");
     expect(fromIfcfg.status).toBe(1);
   }, 180_000);
+
+  it("#8 doctor (and start's review) flag a DHCP client bound to a bridge port: XEN002", async () => {
+    // A stand-in for dhclient in dom0's namespace: its command line is what doctor reads.
+    const client = spawn(
+      REAL_IP,
+      ['netns', 'exec', dom0.name, 'bash', '-c', 'exec -a dhclient sh -c "sleep 60; :" x -v eth0'],
+      { stdio: 'ignore' },
+    );
+    try {
+      const found = () => {
+        try {
+          return readFileSync(`/proc/${client.pid}/cmdline`, 'utf8').startsWith('dhclient\0');
+        } catch {
+          return false;
+        }
+      };
+      expect(await until(found)).toBe(true);
+      const started = run(['start', 'netdev=eth0']);
+      expect(started.status).toBe(0);
+      expect(started.stderr).toContain(
+        `  XEN002 dhclient (pid ${client.pid}) leases an address for eth0, which is in xenbr0: a port holds no address`,
+      );
+      const doctor = spawnSync(
+        REAL_IP,
+        ['netns', 'exec', dom0.name, scripts.path('xenplan'), 'doctor', '--json'],
+        {
+          encoding: 'utf8',
+          env: { PATH: process.env.PATH, ...env },
+        },
+      );
+      expect(doctor.stdout).toContain('"XEN002"');
+      expect(run(['stop']).status).toBe(0);
+    } finally {
+      client.kill('SIGKILL');
+    }
+  }, 180_000);
 });
