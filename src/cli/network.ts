@@ -36,15 +36,17 @@ dom0's addresses and routes onto it. xend runs "network-script start" with the w
   start    observe, review (the xenplan doctor rules; findings go to stderr and, with
            --dry-run, to the top of the script; with strict=yes an error stops start
            before anything changes), plan only what differs, apply, verify (the plan
-           must then be empty); if the default gateway answered before and does not
-           after, roll back.
-           What start created is recorded in /run/xenplan/network-BRIDGE.json.
+           must then be empty), wait for the bond's active slave and the uplink to
+           forward; if dom0's gateway answered before and its gateway after does not,
+           roll back. What start created is recorded (with its settings) in
+           /run/xenplan/network-BRIDGE.json before anything changes.
   stop     undo what start recorded: release slaves and ports, delete the bridge and bond it
            created, put back the bond mode and options, bridge options, MTUs and MACs it
            changed on devices it did not create, put addresses and routes back, restore
            sysctls. Nothing else is touched.
   status   bond mode, active slave, slaves' links, bridge ports (vifs too), where dom0's
            addresses live and what drifted; exit 0 converged, 3 drifted.
+           stop and status with no settings act on every bridge start recorded.
   confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls back).
 
 Settings:
@@ -56,7 +58,8 @@ Options:
   --confirm=SECONDS    after start, wait for "xenplan confirm" that long, else roll back
   -h, --help           this help
 
-Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state files.
+Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state
+files; XENPLAN_LOG_DIR (default /var/log/xen) the xen-hotplug.log it writes to.
 
 ${EXIT_HELP}
 `;
