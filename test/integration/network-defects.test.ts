@@ -277,7 +277,7 @@ exec "${REAL_IP}" "$@"
   }, 180_000);
 
   it('#9 --confirm frees the lock while it waits, and never rolls back over a vif that joined', async () => {
-    const start = launch(['start', 'netdev=eth0', '--confirm=10']);
+    const start = launch(['start', 'netdev=eth0', '--confirm=20']);
     const pending = join(runDir, 'confirm-xenbr0.pending');
     expect(await until(() => existsSync(pending))).toBe(true);
     // Another network-script (a guest's vif-script likewise) gets the lock meanwhile.
@@ -288,7 +288,7 @@ exec "${REAL_IP}" "$@"
     const ended = await start.done;
     expect(ended.status).toBe(1);
     expect(ended.stderr).toContain(
-      'network-script: no confirmation within 10 s; not rolled back: vif2.0 joined xenbr0 meanwhile and would be cut off; network-script stop bridge=xenbr0 undoes start once they are gone\n',
+      'network-script: no confirmation within 20 s; not rolled back: vif2.0 joined xenbr0 meanwhile and would be cut off; network-script stop bridge=xenbr0 undoes start once they are gone\n',
     );
     expect(dom0.link('vif2.0').master).toBe('xenbr0');
     expect(layout()).toContain('192.0.2.10/24 xenbr0');
