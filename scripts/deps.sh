@@ -15,6 +15,8 @@ declare -A want=(
   [nft]=nftables
   [sysctl]=procps
   [strace]=strace
+  [flock]=util-linux
+  [logger]=bsdutils
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -1,78 +1,116 @@
-import { closeSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { closeSync, ftruncateSync, mkdirSync, openSync, readFileSync, statSync, writeSync } from 'node:fs';
 import { XenplanError } from '../model/error.ts';
 
 /**
- * The network-script lock: a file holding its owner's pid, under /run/xenplan (or
- * XENPLAN_RUN_DIR). Two network-script runs never interleave; vif-script waits while it is
- * held. A lock whose owner is dead is taken over.
+ * The network-script lock: flock(2) on /run/xenplan/network.lock (or XENPLAN_RUN_DIR). Two
+ * network-script runs never interleave; vif-script waits while it is held.
+ *
+ * The kernel releases it when its holder dies, however it dies: no pid file, no takeover, no
+ * pid reuse to be fooled by. Node has no flock(2), so util-linux `flock` locks the file through
+ * a descriptor it inherits as fd 3: an flock lock belongs to the open file description, which
+ * the child shares with Node's own descriptor. After `flock` exits the lock stays held through
+ * Node's descriptor, until release() closes it or the process ends. (Node's other children
+ * do not inherit the descriptor: libuv opens files close-on-exec.) The file's text, our pid,
+ * is only for messages.
  */
 export function lockPath(env: Readonly<Record<string, string | undefined>>): string {
   return `${env.XENPLAN_RUN_DIR || '/run/xenplan'}/network.lock`;
 }
 
-function ownerOf(path: string): number | undefined {
+/** The pid written in the lock file by its last holder (for messages only). */
+function writtenPid(path: string): string {
   try {
-    const pid = Number(readFileSync(path, 'utf8').trim());
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const text = readFileSync(path, 'utf8').trim();
+    return /^[0-9]+$/.test(text) ? `pid ${text}` : 'a process';
+  } catch {
+    return 'a process';
+  }
+}
+
+/** Runs `flock ARGS 3` on the open file description of `fd`; resolves with its exit code. */
+function flockOn(fd: number, args: readonly string[]): Promise<{ code: number; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('flock', [...args, '3'], {
+      stdio: ['ignore', 'ignore', 'pipe', fd],
+      env: { PATH: process.env.PATH || '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += String(chunk);
+    });
+    child.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ code: 127, stderr: error.code ?? error.message }),
+    );
+    child.on('close', (code) => resolve({ code: code ?? 127, stderr }));
+  });
+}
+
+/** Takes the lock, waiting up to `waitMs` for its holder; returns the release function. */
+export async function acquireLock(path: string, waitMs: number): Promise<() => void> {
+  mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
+  const fd = openSync(path, 'a+', 0o644);
+  const seconds = Math.max(0, Math.ceil(waitMs / 1000));
+  const { code, stderr } = await flockOn(fd, ['-x', '-w', String(seconds)]);
+  if (code !== 0) {
+    closeSync(fd);
+    if (code === 1)
+      throw new XenplanError(
+        'environment',
+        `another network-script (${writtenPid(path)}) has held ${path} for ${seconds} s; try again when it ends`,
+      );
+    throw new XenplanError(
+      'environment',
+      `cannot lock ${path} with util-linux flock: ${stderr.trim() || `exit ${code}`}; expected flock(1) on PATH`,
+    );
+  }
+  ftruncateSync(fd, 0);
+  writeSync(fd, `${process.pid}\n`);
+  let open = true;
+  return () => {
+    // Closing the last descriptor of the open file description releases the lock.
+    if (open) closeSync(fd);
+    open = false;
+  };
+}
+
+/** /proc/locks' name for a file: "MAJ:MIN:INODE", the device numbers in hex. */
+function lockKey(path: string): string | undefined {
+  try {
+    const { dev, ino } = statSync(path);
+    const major = (dev >> 8) & 0xfff;
+    const minor = (dev & 0xff) | ((dev >> 12) & 0xfff00);
+    return `${major.toString(16).padStart(2, '0')}:${minor.toString(16).padStart(2, '0')}:${ino}`;
   } catch {
     return undefined;
   }
 }
 
-function alive(pid: number): boolean {
+/**
+ * Is the lock held? Read from /proc/locks without a process (vif-script's hot path): a granted
+ * FLOCK line on the file's inode. Waiters ("->" lines) do not count.
+ */
+export function lockHeld(path: string, procLocks = '/proc/locks'): boolean {
+  const key = lockKey(path);
+  if (key === undefined) return false;
+  let text: string;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
+    text = readFileSync(procLocks, 'utf8');
+  } catch {
+    return false;
   }
-}
-
-/** Held by a live process other than us? */
-export function lockHolder(path: string): number | undefined {
-  const pid = ownerOf(path);
-  return pid !== undefined && pid !== process.pid && alive(pid) ? pid : undefined;
+  return text.split('\n').some((line) => {
+    const words = line.trim().split(/\s+/);
+    return words[1] === 'FLOCK' && words[5] === key;
+  });
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Takes the lock, waiting up to `waitMs` for a live owner; returns the release function. */
-export async function acquireLock(path: string, waitMs: number): Promise<() => void> {
-  mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      const fd = openSync(path, 'wx', 0o644);
-      writeSync(fd, `${process.pid}\n`);
-      closeSync(fd);
-      return () => {
-        if (ownerOf(path) === process.pid) unlinkSync(path);
-      };
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    }
-    const holder = lockHolder(path);
-    if (holder === undefined) {
-      // Stale (owner dead) or being written: take it over.
-      try {
-        if (ownerOf(path) !== undefined) unlinkSync(path);
-      } catch {}
-      await sleep(20);
-      continue;
-    }
-    if (Date.now() > deadline)
-      throw new XenplanError(
-        'environment',
-        `another network-script (pid ${holder}) holds ${path}; try again when it ends`,
-      );
-    await sleep(100);
-  }
-}
-
-/** vif-script: wait while a live network-script holds the lock, at most `waitMs`. True if it had to give up. */
+/** vif-script: wait while a network-script holds the lock, at most `waitMs`. True if it had to give up. */
 export async function waitForUnlock(path: string, waitMs: number): Promise<boolean> {
   const deadline = Date.now() + waitMs;
-  while (lockHolder(path) !== undefined) {
+  while (lockHeld(path)) {
     if (Date.now() > deadline) return true;
     await sleep(100);
   }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { XenplanError } from '../model/error.ts';
 import type { SettingChange, StartRecord } from '../model/record.ts';
 
@@ -48,7 +48,8 @@ function isRecord(value: unknown): value is StoredRecord {
     r.version === 1 &&
     typeof r.bridge === 'string' &&
     ['created', 'enslaved', 'addresses', 'routes', 'sysctls'].every((k) => Array.isArray(r[k])) &&
-    (r.settings === undefined || (Array.isArray(r.settings) && r.settings.every(isSettingChange)))
+    (r.settings === undefined || (Array.isArray(r.settings) && r.settings.every(isSettingChange))) &&
+    (r.words === undefined || (Array.isArray(r.words) && r.words.every((w) => typeof w === 'string')))
   );
 }
 
@@ -66,6 +67,20 @@ export function writeRecord(path: string, record: StartRecord): void {
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
   renameSync(tmp, path);
+}
+
+/** Bridges with a state file in the run directory, sorted. */
+export function recordedBridges(env: Readonly<Record<string, string | undefined>>): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(runDir(env));
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => /^network-(.+)\.json$/.exec(n)?.[1])
+    .filter((b): b is string => b !== undefined)
+    .sort();
 }
 
 export function removeRecord(path: string): void {

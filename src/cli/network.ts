@@ -3,23 +3,28 @@ import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { acquireLock, lockPath } from '../apply/lock.ts';
 import { defaultGateway, probeGateway } from '../apply/probe.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
-import { readRecord, removeRecord, statePath, writeRecord } from '../apply/state.ts';
+import { readRecord, recordedBridges, removeRecord, statePath, writeRecord } from '../apply/state.ts';
 import { renderSettingsHelp } from '../config/keys.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
+import { portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import type { Plan } from '../model/plan.ts';
+import type { StartRecord } from '../model/record.ts';
 import { observeHost } from '../observe/host.ts';
 import { holderOf, mergeRecords, planNetwork, planNetworkStart } from '../plan/network.ts';
 import { planNetworkStop } from '../plan/network-stop.ts';
+import { settleBudget } from '../plan/settle.ts';
 import { describeStatus, renderStatus } from '../plan/status.ts';
-import { bridgeWord, parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
+import { parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
 import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
+import { logNetwork, logNetworkFailure } from './network-log.ts';
 import { renderFindingComments, reviewStart, strictStop } from './review.ts';
 import { rollBackStart } from './rollback.ts';
-import { readSettings } from './settings.ts';
+import { type LoadedSettings, loadSettings, settingsFrom } from './settings.ts';
+import { waitForLinks } from './settle.ts';
 
 export const NETWORK_HELP = `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json] [--confirm=SECONDS]
        xenplan network start|stop|status ...      xenplan confirm [bridge=NAME]
@@ -31,15 +36,17 @@ dom0's addresses and routes onto it. xend runs "network-script start" with the w
   start    observe, review (the xenplan doctor rules; findings go to stderr and, with
            --dry-run, to the top of the script; with strict=yes an error stops start
            before anything changes), plan only what differs, apply, verify (the plan
-           must then be empty); if the default gateway answered before and does not
-           after, roll back.
-           What start created is recorded in /run/xenplan/network-BRIDGE.json.
+           must then be empty), wait for the bond's active slave and the uplink to
+           forward; if dom0's gateway answered before and its gateway after does not,
+           roll back. What start created is recorded (with its settings) in
+           /run/xenplan/network-BRIDGE.json before anything changes.
   stop     undo what start recorded: release slaves and ports, delete the bridge and bond it
            created, put back the bond mode and options, bridge options, MTUs and MACs it
            changed on devices it did not create, put addresses and routes back, restore
            sysctls. Nothing else is touched.
   status   bond mode, active slave, slaves' links, bridge ports (vifs too), where dom0's
            addresses live and what drifted; exit 0 converged, 3 drifted.
+           stop and status with no settings act on every bridge start recorded.
   confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls back).
 
 Settings:
@@ -51,7 +58,8 @@ Options:
   --confirm=SECONDS    after start, wait for "xenplan confirm" that long, else roll back
   -h, --help           this help
 
-Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state files.
+Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state
+files; XENPLAN_LOG_DIR (default /var/log/xen) the xen-hotplug.log it writes to.
 
 ${EXIT_HELP}
 `;
@@ -92,12 +100,35 @@ export async function runNetwork(ctx: Context, args: readonly string[]): Promise
       return runConfirm(ctx, words);
     case 'status':
       return status(ctx, words, options.json);
-    case 'stop':
-      return stop(ctx, words, options);
     default:
-      return start(ctx, words, options);
+      return logged(ctx, command as 'start' | 'stop', words, options);
   }
 }
+
+/** start and stop, with failures in the hotplug log and syslog (a dry run logs nothing). */
+async function logged(
+  ctx: Context,
+  command: 'start' | 'stop',
+  words: readonly string[],
+  options: Options,
+): Promise<number> {
+  const began = Date.now();
+  try {
+    return command === 'start'
+      ? await start(ctx, words, options, began)
+      : await stop(ctx, words, options, began);
+  } catch (thrown) {
+    const error = toXenplanError(thrown);
+    if (!options.dryRun)
+      await logNetworkFailure(
+        ctx,
+        `${[command, ...words].join(' ')} failed after ${seconds(began)}: ${error.message}`,
+      );
+    throw error;
+  }
+}
+
+const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
 interface Options {
   readonly dryRun: boolean;
@@ -126,16 +157,24 @@ function printPlan(
   }
 }
 
-async function start(ctx: Context, words: readonly string[], options: Options): Promise<number> {
+async function start(
+  ctx: Context,
+  words: readonly string[],
+  options: Options,
+  began: number,
+): Promise<number> {
   const observe = () => observeHost(ctx.runner, ctx.files);
+  // The settings files are read (and refused when they are not text) before the lock.
+  const loaded = loadSettings(ctx, words);
   if (options.dryRun) {
     const host = await observe();
-    const settings = readSettings(ctx, words, host);
+    const settings = settingsFrom(loaded, host);
     const want = settings.desired;
     const findings = await reviewStart(ctx, settings, host);
+    const recorded = readRecord(statePath(ctx.env, want.bridge.name));
     printPlan(
       ctx,
-      planNetwork(want, host),
+      planNetwork(want, host, recorded),
       options.json,
       `network-script start: ${describeWant(want)}`,
       { command: 'start', bridge: want.bridge.name, findings },
@@ -143,59 +182,99 @@ async function start(ctx: Context, words: readonly string[], options: Options): 
     );
     return 0;
   }
-  const release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
+  let release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
   try {
     // Observed under the lock: nobody else changes the host between this and applying.
     const host = await observe();
-    const settings = readSettings(ctx, words, host);
+    const settings = settingsFrom(loaded, host);
     const want = settings.desired;
     const findings = await reviewStart(ctx, settings, host);
     if (findings.length > 0) ctx.err(`network-script: doctor review:\n${renderFindings(findings)}`);
     const stop = strictStop(findings, want.strict);
     if (stop !== undefined) throw new XenplanError('config', `${stop}; nothing was changed`);
-    const { plan, record } = planNetworkStart(want, host);
+    const path = statePath(ctx.env, want.bridge.name);
+    const previous = readRecord(path);
+    const { plan, record } = planNetworkStart(want, host, previous);
     for (const warning of plan.warnings) ctx.err(`network-script: warning: ${warning}\n`);
     if (plan.steps.length === 0) {
+      if (previous !== undefined && !sameWords(previous.words, words))
+        writeRecord(path, { ...previous, words: [...words] });
       ctx.out(`${want.bridge.name}: already as wanted (0 steps); dom0's addresses on ${holderOf(want)}\n`);
       return 0;
     }
-    const path = statePath(ctx.env, want.bridge.name);
-    const previous = readRecord(path);
-    const gateway = defaultGateway(host, want.gateway);
-    const answered = gateway !== undefined && (await probeGateway(ctx.runner, gateway, 2));
-    writeRecord(path, mergeRecords(previous, record));
-    const rollBack = (why: string): Promise<never> => rollBackStart(ctx, { record, previous, path }, why);
+    // The gateway dom0 uses now, whatever gateway= says: losing it is what a rollback prevents.
+    const before = defaultGateway(host);
+    const answered = before !== undefined && (await probeGateway(ctx.runner, before, 2));
+    // The intent, routes included, is on disk before the first disruptive step.
+    const merged: StartRecord = { ...mergeRecords(previous, record), words: [...words] };
+    writeRecord(path, merged);
+    const rollBack = async (why: string): Promise<never> => {
+      try {
+        return await rollBackStart(ctx, { record, previous, path }, why);
+      } catch (thrown) {
+        const error = toXenplanError(thrown);
+        logNetwork(ctx, `rollback ${want.bridge.name}: ${error.message}`);
+        throw error;
+      }
+    };
     try {
       await applySteps(ctx.runner, plan.steps);
     } catch (thrown) {
       const error = toXenplanError(thrown);
       return await rollBack(error.message);
     }
+    const after = await observe();
     checkConverged(
       plan.steps.length,
-      planNetwork(want, await observe()),
+      planNetwork(want, after, merged),
       `state kept in ${path}; network-script stop undoes what start did`,
     );
-    if (answered && gateway !== undefined) {
-      const deadline = 3 + (want.bridge.stp ? Math.ceil((2 * want.bridge.forwardDelay) / 100) : 0);
-      if (!(await probeGateway(ctx.runner, gateway, deadline)))
+    const now = defaultGateway(after);
+    if (answered && before !== undefined) {
+      const settled = await waitForLinks(ctx.files, want, settleBudget(want, after));
+      const wait = `waited for ${settled.waitedFor}; saw ${settled.saw}`;
+      if (now === undefined)
         await rollBack(
-          `the default gateway ${gateway} answered before start and not after it (${deadline} s)`,
+          `dom0's default gateway ${before} answered before start; after it dom0 has no default route (${wait})`,
+        );
+      else if (!(await probeGateway(ctx.runner, now, PROBE_SECONDS)))
+        await rollBack(
+          `dom0's default gateway ${before} answered before start; after it ${now === before ? 'it' : `its gateway ${now}`} did not answer within ${PROBE_SECONDS} s (${wait})`,
         );
     }
     if (options.confirm !== undefined) {
       ctx.err(
         `network-script: applied; run "xenplan confirm bridge=${want.bridge.name}" within ${options.confirm} s to keep it\n`,
       );
-      if (!(await waitForConfirm(ctx.env, want.bridge.name, options.confirm)))
-        await rollBack(`no confirmation within ${options.confirm} s`);
+      // Guests may start meanwhile: vif-script must not wait for the lock all that time.
+      release();
+      const confirmed = await waitForConfirm(ctx.env, want.bridge.name, options.confirm);
+      release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
+      if (!confirmed) {
+        const why = `no confirmation within ${options.confirm} s`;
+        const newcomers = portsOf(await observe(), want.bridge.name)
+          .map((p) => p.name)
+          .filter((n) => portsOf(after, want.bridge.name).every((p) => p.name !== n));
+        if (newcomers.length > 0)
+          throw new XenplanError(
+            'verify',
+            `${why}; not rolled back: ${newcomers.join(', ')} joined ${want.bridge.name} meanwhile and would be cut off; network-script stop bridge=${want.bridge.name} undoes start once they are gone`,
+          );
+        await rollBack(why);
+      }
     }
     const gw =
-      gateway === undefined
+      now === undefined
         ? ''
         : answered
-          ? `; gateway ${gateway} answers`
-          : `; gateway ${gateway} did not answer before start either`;
+          ? `; gateway ${now} answers`
+          : before === undefined
+            ? `; gateway ${now} (dom0 had no default gateway before start)`
+            : `; gateway ${now} (dom0's gateway ${before} did not answer before start either)`;
+    logNetwork(
+      ctx,
+      `start ${want.bridge.name}: ${plan.steps.length} step(s) applied in ${seconds(began)}${gw}`,
+    );
     ctx.out(
       `${want.bridge.name}: ${plan.steps.length} step(s) applied; dom0's addresses on ${holderOf(want)}${gw}\n`,
     );
@@ -205,47 +284,101 @@ async function start(ctx: Context, words: readonly string[], options: Options): 
   }
 }
 
-async function stop(ctx: Context, words: readonly string[], options: Options): Promise<number> {
-  const observe = () => observeHost(ctx.runner, ctx.files);
-  const bridge = bridgeWord(words);
-  const path = statePath(ctx.env, bridge);
-  const record = readRecord(path);
-  const title = `network-script stop: ${bridge}`;
-  if (record === undefined) {
-    if (options.dryRun) printPlan(ctx, { steps: [], warnings: [], xenstore: [] }, options.json, title);
-    else ctx.out(`${bridge}: start recorded nothing (no ${path}); nothing to undo\n`);
-    return 0;
-  }
+const PROBE_SECONDS = 3;
+
+function sameWords(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  return a !== undefined && a.length === b.length && a.every((w, i) => w === b[i]);
+}
+
+/**
+ * The bridges stop and status act on: the one the words name (bridge=, config=, ifcfg=, read as
+ * start reads them); with no words, every bridge start recorded (xenbr0 when none).
+ */
+function bridgesFor(ctx: Context, loaded: LoadedSettings | undefined): string[] {
+  if (loaded !== undefined) return [settingsFrom(loaded, undefined).desired.bridge.name];
+  const recorded = recordedBridges(ctx.env);
+  return recorded.length === 0 ? ['xenbr0'] : recorded;
+}
+
+const hasWords = (words: readonly string[]) => words.some((w) => w !== '');
+
+async function stop(
+  ctx: Context,
+  words: readonly string[],
+  options: Options,
+  began: number,
+): Promise<number> {
+  const loaded = hasWords(words) ? loadSettings(ctx, words) : undefined;
+  const bridges = bridgesFor(ctx, loaded);
+  if (bridges.length > 1 && !options.json)
+    ctx.err(`network-script: stop with no settings: undoing every recorded bridge: ${bridges.join(', ')}\n`);
   if (options.dryRun) {
-    printPlan(ctx, planNetworkStop(record, await observe()), options.json, title, {
-      command: 'stop',
-      bridge,
-    });
+    const host = await observeHost(ctx.runner, ctx.files);
+    for (const bridge of bridges) {
+      const record = readRecord(statePath(ctx.env, bridge));
+      const plan =
+        record === undefined ? { steps: [], warnings: [], xenstore: [] } : planNetworkStop(record, host);
+      printPlan(ctx, plan, options.json, `network-script stop: ${bridge}`, { command: 'stop', bridge });
+    }
     return 0;
   }
+  // The record is read under the lock: a start running now finishes (and records) first.
   const release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
   try {
-    const current = readRecord(path) ?? record;
-    const plan = planNetworkStop(current, await observe());
-    const result = await applyAndVerify(ctx.runner, plan, async () =>
-      planNetworkStop(current, await observe()),
-    );
-    removeRecord(path);
-    ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
+    for (const bridge of bridges) await stopBridge(ctx, bridge, began);
     return 0;
   } finally {
     release();
   }
 }
 
+async function stopBridge(ctx: Context, bridge: string, began: number): Promise<void> {
+  const observe = () => observeHost(ctx.runner, ctx.files);
+  const path = statePath(ctx.env, bridge);
+  const record = readRecord(path);
+  if (record === undefined) {
+    ctx.out(`${bridge}: start recorded nothing (no ${path}); nothing to undo\n`);
+    return;
+  }
+  const plan = planNetworkStop(record, await observe());
+  const result = await applyAndVerify(ctx.runner, plan, async () => planNetworkStop(record, await observe()));
+  removeRecord(path);
+  logNetwork(ctx, `stop ${bridge}: ${result.done.length} step(s) undone in ${seconds(began)}`);
+  ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
+}
+
+/** status reads the settings start ran with when given no words (each recorded bridge). */
 async function status(ctx: Context, words: readonly string[], json: boolean): Promise<number> {
   const host = await observeHost(ctx.runner, ctx.files);
-  const want = readSettings(ctx, words, host).desired;
-  const plan = planNetwork(want, host);
-  const recorded = readRecord(statePath(ctx.env, want.bridge.name)) !== undefined;
-  const s = describeStatus(want, host, plan, recorded);
-  ctx.out(json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
-  return s.converged ? 0 : 3;
+  const runs: { loaded: LoadedSettings; record: StartRecord | undefined }[] = [];
+  if (hasWords(words)) {
+    const loaded = loadSettings(ctx, words);
+    const bridge = settingsFrom(loaded, host).desired.bridge.name;
+    runs.push({ loaded, record: readRecord(statePath(ctx.env, bridge)) });
+  } else {
+    for (const bridge of recordedBridges(ctx.env)) {
+      const record = readRecord(statePath(ctx.env, bridge));
+      const recordedWords = record?.words ?? [`bridge=${bridge}`];
+      runs.push({ loaded: loadSettings(ctx, recordedWords), record });
+    }
+    if (runs.length === 0) runs.push({ loaded: loadSettings(ctx, words), record: undefined });
+  }
+  let code = 0;
+  const reports: unknown[] = [];
+  for (const { loaded, record } of runs) {
+    const want = settingsFrom(loaded, host).desired;
+    const plan = planNetwork(want, host, record);
+    const s = describeStatus(want, host, plan, record !== undefined);
+    if (!s.converged) code = 3;
+    if (json) reports.push(s);
+    else {
+      if (runs.length > 1 || (!hasWords(words) && record !== undefined))
+        ctx.out(`settings start recorded for ${want.bridge.name}: ${loaded.words.join(' ') || '(none)'}\n`);
+      ctx.out(renderStatus(s));
+    }
+  }
+  if (json) ctx.out(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+  return code;
 }
 
 function describeWant(want: NetworkDesired): string {

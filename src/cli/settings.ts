@@ -21,20 +21,29 @@ export function defaultRouteUplink(host: HostState): string | undefined {
   return port?.name ?? dev;
 }
 
-/**
- * The settings words → desired and declared facts, reading config= and ifcfg= through ctx.files.
- * The one settings reader: network-script (start, stop, status) and doctor both use it. Without
- * netdev= or bond=, the uplink defaults to the observed host's default route device.
- */
-export function readSettings(
-  ctx: Pick<Context, 'files'>,
-  words: readonly string[],
-  host: HostState | undefined,
-): { desired: NetworkDesired; declared: DeclaredFacts } {
+/** A settings file (config=, an ifcfg-* file) larger than this is refused, not read. */
+export const SETTINGS_FILE_MAX = 1024 * 1024;
+
+/** The settings words and the files they name, read (network-script reads them before its lock). */
+export interface LoadedSettings {
+  readonly words: readonly string[];
+  readonly configText?: { name: string; text: string };
+  readonly ifcfg?: Record<string, string>;
+}
+
+function readSettingsFile(ctx: Pick<Context, 'files'>, key: string, path: string): string | undefined {
+  if (ctx.files.readText === undefined) return ctx.files.read(path);
+  const read = ctx.files.readText(path, SETTINGS_FILE_MAX);
+  if (read === undefined || 'text' in read) return read?.text;
+  throw new XenplanError('config', `${key}=${path}: ${read.problem}`);
+}
+
+/** Reads the files the words name (config=, ifcfg=) through ctx.files; refuses what is not a text file. */
+export function loadSettings(ctx: Pick<Context, 'files'>, words: readonly string[]): LoadedSettings {
   const sources = settingsSources([...words]);
   let configText: { name: string; text: string } | undefined;
   if (sources.config !== undefined) {
-    const text = ctx.files.read(sources.config);
+    const text = readSettingsFile(ctx, 'config', sources.config);
     if (text === undefined)
       throw new XenplanError(
         'config',
@@ -52,15 +61,42 @@ export function readSettings(
       );
     ifcfg = {};
     for (const name of names.filter((n) => n.startsWith('ifcfg-')).sort()) {
-      const text = ctx.files.read(`${sources.ifcfg}/${name}`);
+      const text = readSettingsFile(ctx, 'ifcfg', `${sources.ifcfg}/${name}`);
       if (text !== undefined) ifcfg[name] = text;
     }
   }
-  const uplink = host === undefined ? undefined : defaultRouteUplink(host);
-  return parseNetworkSettings({
+  return {
     words: [...words],
     ...(configText === undefined ? {} : { configText }),
     ...(ifcfg === undefined ? {} : { ifcfg }),
+  };
+}
+
+/**
+ * Loaded settings → desired and declared facts. Without netdev= or bond=, the uplink defaults
+ * to the observed host's default route device.
+ */
+export function settingsFrom(
+  loaded: LoadedSettings,
+  host: HostState | undefined,
+): { desired: NetworkDesired; declared: DeclaredFacts } {
+  const uplink = host === undefined ? undefined : defaultRouteUplink(host);
+  return parseNetworkSettings({
+    words: [...loaded.words],
+    ...(loaded.configText === undefined ? {} : { configText: loaded.configText }),
+    ...(loaded.ifcfg === undefined ? {} : { ifcfg: loaded.ifcfg }),
     ...(uplink === undefined ? {} : { defaultRouteDev: uplink }),
   });
+}
+
+/**
+ * The settings words → desired and declared facts, reading config= and ifcfg= through ctx.files.
+ * The one settings reader: network-script (start, stop, status) and doctor both use it.
+ */
+export function readSettings(
+  ctx: Pick<Context, 'files'>,
+  words: readonly string[],
+  host: HostState | undefined,
+): { desired: NetworkDesired; declared: DeclaredFacts } {
+  return settingsFrom(loadSettings(ctx, words), host);
 }

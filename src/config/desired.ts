@@ -112,6 +112,7 @@ export function buildDesired(
     dom0,
     ...(addresses === undefined ? {} : { addresses: [...addresses] }),
     ...(gateway === undefined ? {} : { gateway }),
+    ...(str('dhcp') === 'move' ? { dhcp: 'move' as const } : {}),
     bridgeNf: (str('bridge-nf') ?? 'keep') as BridgeNf,
     strict: str('strict') === 'yes',
     ...(Object.keys(topology).length === 0 ? {} : { topology }),

@@ -173,6 +173,13 @@ export function parseIfcfgFiles(files: Readonly<Record<string, string>>, bridge?
   if (carrier !== undefined) {
     for (const [address, where] of readIfcfgAddresses(carrier, problems)) emit('address', address, where);
   }
+  // A DHCP-configured device of dom0's: network-script runs no DHCP client and never turns a
+  // lease into a static address, so it says so instead of ignoring BOOTPROTO.
+  for (const d of candidates)
+    if (d !== undefined && /^(dhcp|bootp)$/i.test(get(d, 'BOOTPROTO') ?? ''))
+      problems.push(
+        `${at(d, 'BOOTPROTO')}: BOOTPROTO=${showPlain(get(d, 'BOOTPROTO') ?? '')}: dom0's address on ${d.name} comes from DHCP, which network-script does not run; give it IPADDR= and PREFIX= (static), or leave the bridge to your network manager's DHCP client`,
+      );
   const gwDev =
     carrier !== undefined && get(carrier, 'GATEWAY') !== undefined
       ? carrier

@@ -155,6 +155,14 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
     check: checkIpValue,
   },
   {
+    key: 'dhcp',
+    type: 'refuse|move',
+    default: 'refuse',
+    help: "a dynamic address (DHCP, SLAAC) of dom0's: refuse to start, or move it with its remaining lifetime (then run the DHCP client on the bridge)",
+    example: 'dhcp=refuse',
+    check: checkChoice(['refuse', 'move']),
+  },
+  {
     key: 'dom0-port',
     type: 'VETH:VIF|bridge',
     default: 'bridge',

@@ -29,6 +29,15 @@ export interface DoctorInput {
   readonly noarp?: readonly string[];
   /** Sysctls the setup declares (sysctl.conf), e.g. `net.bridge.bridge-nf-call-iptables` = `0`. */
   readonly sysctlsDeclared?: Readonly<Record<string, string>>;
+  /** DHCP clients running in dom0's network namespace, and the interfaces named on their command lines. */
+  readonly dhcpClients?: readonly DhcpClient[];
   /** vif name → its xenstore `ip` key, when known. */
   readonly vifIps?: Readonly<Record<string, string>>;
+}
+
+/** A running DHCP client (dhclient, dhcpcd, udhcpc, …): its pid, program and interfaces. */
+export interface DhcpClient {
+  readonly pid: number;
+  readonly command: string;
+  readonly interfaces: readonly string[];
 }

@@ -64,6 +64,12 @@ export interface Address {
   readonly scope: string;
   readonly broadcast?: string;
   readonly peer?: string;
+  /**
+   * Seconds the address stays valid and preferred; undefined: forever (a static address). A
+   * finite lifetime marks a dynamic one: a DHCP lease, SLAAC, an IPv6 temporary address.
+   */
+  readonly validLft?: number;
+  readonly preferredLft?: number;
 }
 
 export interface Route {

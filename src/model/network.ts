@@ -37,6 +37,12 @@ export interface NetworkDesired {
   /** Explicit dom0 addresses (CIDR); when absent, those found on the uplink move. */
   readonly addresses?: readonly string[];
   readonly gateway?: string;
+  /**
+   * A dynamic address (DHCP lease, SLAAC, IPv6 temporary) among dom0's: refuse to start
+   * (undefined, the default), or move it with its remaining lifetimes (a DHCP client must
+   * then run on the bridge to renew it).
+   */
+  readonly dhcp?: 'refuse' | 'move';
   readonly bridgeNf: BridgeNf;
   /** Doctor errors block start. */
   readonly strict: boolean;

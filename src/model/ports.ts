@@ -24,4 +24,9 @@ export interface FileReader {
   /** Target of a symlink, or undefined. */
   readlink(path: string): string | undefined;
   exists(path: string): boolean;
+  /**
+   * A settings file's text, read without blocking: `{ problem }` when it is not a regular file
+   * (or /dev/null) of at most `maxBytes` of text. Fakes may leave it out: read() is used then.
+   */
+  readText?(path: string, maxBytes: number): { text: string } | { problem: string } | undefined;
 }

@@ -21,6 +21,11 @@ export interface StartRecord {
    * have none: readRecord fills in an empty list.
    */
   readonly settings: readonly SettingChange[];
+  /**
+   * The settings words start ran with (config=, ifcfg= and key=value words): stop and status
+   * with no words use them. Missing in files written before it was recorded.
+   */
+  readonly words?: readonly string[];
 }
 
 export interface EnslavedDevice {

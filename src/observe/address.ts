@@ -22,6 +22,12 @@ export function parseAddresses(text: string): Address[] {
       if (broadcast) address.broadcast = broadcast;
       const peer = str(info.address);
       if (peer && peer !== local) address.peer = peer;
+      // 4294967295 is the kernel's "forever".
+      const valid = num(info.valid_life_time);
+      if (valid !== undefined && valid < 4294967295) {
+        address.validLft = valid;
+        address.preferredLft = Math.min(valid, num(info.preferred_life_time) ?? valid);
+      }
       out.push(address);
     }
   }

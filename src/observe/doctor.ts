@@ -1,4 +1,4 @@
-import type { DoctorInput } from '../model/doctor.ts';
+import type { DhcpClient, DoctorInput } from '../model/doctor.ts';
 import type { HostState } from '../model/host.ts';
 import type { FileReader, Runner } from '../model/ports.ts';
 
@@ -8,7 +8,10 @@ import type { FileReader, Runner } from '../model/ports.ts';
  * source is optional: a missing tool or an unreadable file leaves its part out, it never
  * fails the review.
  */
-export type LiveDoctorFacts = Pick<DoctorInput, 'bondProc' | 'firewall' | 'brNetfilterLoaded' | 'kernelLog'>;
+export type LiveDoctorFacts = Pick<
+  DoctorInput,
+  'bondProc' | 'firewall' | 'brNetfilterLoaded' | 'kernelLog' | 'dhcpClients'
+>;
 
 export type FirewallFacts = NonNullable<DoctorInput['firewall']>;
 
@@ -25,7 +28,11 @@ export async function observeDoctorFacts(
     firewall?: FirewallFacts;
     brNetfilterLoaded: boolean;
     kernelLog?: string[];
+    dhcpClients?: DhcpClient[];
   } = { brNetfilterLoaded: isBrNetfilterLoaded(files) };
+
+  const dhcpClients = readDhcpClients(files, host);
+  if (dhcpClients.length > 0) facts.dhcpClients = dhcpClients;
 
   const bondProc = readBondProc(files);
   if (bondProc !== undefined) facts.bondProc = bondProc;
@@ -140,4 +147,35 @@ export function parseKernelLog(text: string, devices?: ReadonlySet<string>): str
     if (!out.includes(line)) out.push(line);
   }
   return out;
+}
+
+/** Programs that lease addresses for an interface named on their command line. */
+const DHCP_CLIENTS = new Set(['dhclient', 'dhcpcd', 'dhcpcd5', 'udhcpc', 'pump', 'dhcpcd-bin']);
+
+/**
+ * DHCP clients in this network namespace (same /proc/PID/ns/net as ours), with the host's
+ * interfaces their command line names (`eth0`, `-i eth0`, `--interface=eth0`). From /proc, no
+ * process; a process that ends meanwhile is skipped.
+ */
+export function readDhcpClients(files: FileReader, host: HostState): DhcpClient[] {
+  const ours = files.readlink('/proc/self/ns/net');
+  const names = new Set(host.links.map((l) => l.name));
+  const out: DhcpClient[] = [];
+  for (const entry of files.list('/proc') ?? []) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    const words = (files.read(`/proc/${entry}/cmdline`) ?? '').split('\0').filter((w) => w !== '');
+    const command = (words[0] ?? '').split('/').pop() ?? '';
+    if (!DHCP_CLIENTS.has(command)) continue;
+    if (ours !== undefined && files.readlink(`/proc/${entry}/ns/net`) !== ours) continue;
+    const interfaces = [
+      ...new Set(
+        words
+          .slice(1)
+          .map((w) => w.replace(/^--?(interface|i)=/, ''))
+          .filter((w) => names.has(w)),
+      ),
+    ];
+    if (interfaces.length > 0) out.push({ pid: Number(entry), command, interfaces });
+  }
+  return out.sort((a, b) => a.pid - b.pid);
 }

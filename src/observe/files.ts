@@ -1,5 +1,6 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import type { FileReader } from '../model/ports.ts';
+import { readBoundedText } from './text-file.ts';
 
 /** The real FileReader: /sys and /proc reads, never throwing for a missing path. */
 export const realFiles: FileReader = {
@@ -27,4 +28,5 @@ export const realFiles: FileReader = {
   exists(path) {
     return existsSync(path);
   },
+  readText: readBoundedText,
 };

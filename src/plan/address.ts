@@ -1,3 +1,4 @@
+import { XenplanError } from '../model/error.ts';
 import type { Address, Family, HostState } from '../model/host.ts';
 import type { Step } from '../model/plan.ts';
 import type { MovedAddress } from '../model/record.ts';
@@ -25,8 +26,14 @@ function familyOf(cidr: string): Family {
   return cidr.includes(':') ? 'inet6' : 'inet';
 }
 
-function addStep(target: string, m: MovedAddress): Step {
-  const extra = m.broadcast === undefined ? [] : ['broadcast', m.broadcast];
+/** `valid_lft N preferred_lft M` for a dynamic address; nothing for a static one. */
+export function lifetimeWords(a: Pick<Address, 'validLft' | 'preferredLft'> | undefined): string[] {
+  if (a?.validLft === undefined) return [];
+  return ['valid_lft', String(a.validLft), 'preferred_lft', String(a.preferredLft ?? a.validLft)];
+}
+
+function addStep(target: string, m: MovedAddress, source: Address | undefined): Step {
+  const extra = [...(m.broadcast === undefined ? [] : ['broadcast', m.broadcast]), ...lifetimeWords(source)];
   const from = m.from === undefined ? 'given by address=' : `moving from ${m.from}`;
   return makeStep(
     `address:${target}:${m.cidr}`,
@@ -41,13 +48,14 @@ function addStep(target: string, m: MovedAddress): Step {
  * old holders (secondaries before primaries, since deleting a primary takes its secondaries).
  * With `explicit` (address=), those addresses are wanted and every address on the old
  * holders goes. IPv6 addresses on a device the plan takes down are not deleted: the kernel
- * flushes them itself.
+ * flushes them itself. A dynamic address (finite lifetime) is never made permanent: refused,
+ * or with dhcp=move moved with its remaining lifetimes.
  */
 export function planAddresses(
   host: HostState,
   target: string,
   sources: readonly string[],
-  options: { explicit?: readonly string[]; downed?: readonly string[] } = {},
+  options: { explicit?: readonly string[]; downed?: readonly string[]; dhcp?: 'refuse' | 'move' } = {},
 ): AddressPlan {
   const warnings: string[] = [];
   const onTarget = new Set(host.addresses.filter((a) => a.dev === target).map(cidrOf));
@@ -82,7 +90,24 @@ export function planAddresses(
         });
   }
   const moved = wanted.filter((w) => !onTarget.has(w.cidr));
-  const add = moved.map((m) => addStep(target, m));
+  const dynamic = movable.filter((a) => a.validLft !== undefined);
+  const first = dynamic[0];
+  if (first !== undefined && options.dhcp !== 'move')
+    throw new XenplanError(
+      'config',
+      `${cidrOf(first)} on ${first.dev} is dynamic (a DHCP lease or SLAAC address, valid ${first.validLft} s more)${
+        dynamic.length > 1
+          ? ` and so ${dynamic.length === 2 ? 'is' : 'are'} ${dynamic.slice(1).map(cidrOf).join(', ')}`
+          : ''
+      }: start would make it permanent on ${target}; configure dom0's address statically (address=, and stop the DHCP client on ${first.dev}), or give dhcp=move to move it with its remaining lifetime and run the DHCP client on ${target}; nothing was changed`,
+    );
+  const add = moved.map((m) =>
+    addStep(
+      target,
+      m,
+      movable.find((a) => cidrOf(a) === m.cidr),
+    ),
+  );
   const remove: Step[] = [];
   // Addresses deleted without a place on target (address= named others) are recorded too, so stop puts them back.
   for (const a of movable)

@@ -6,7 +6,7 @@
 import { type Address, findLink, type HostState, type Route } from '../model/host.ts';
 import type { Step } from '../model/plan.ts';
 import type { StartRecord } from '../model/record.ts';
-import { cidrOf } from './address.ts';
+import { cidrOf, lifetimeWords } from './address.ts';
 import { ip, routeWords, sysctlSet } from './command.ts';
 import { describeRoute, routeKey, routeSpec, routeStep } from './route.ts';
 import { makeStep } from './step.ts';
@@ -95,7 +95,11 @@ export function planNetworkRestores(record: StartRecord, host: HostState, gone: 
         makeStep(
           `address:${m.from}:${m.cidr}`,
           'address',
-          ip.addrAdd(m.from, m.cidr, m.broadcast === undefined ? [] : ['broadcast', m.broadcast]),
+          ip.addrAdd(m.from, m.cidr, [
+            ...(m.broadcast === undefined ? [] : ['broadcast', m.broadcast]),
+            // A dynamic address goes back with what is left of its lifetime, never as a permanent one.
+            ...lifetimeWords(host.addresses.find((a) => a.dev === m.to && cidrOf(a) === m.cidr)),
+          ]),
           `${m.cidr} goes back to ${m.from}`,
         ),
       );
@@ -112,22 +116,24 @@ export function planNetworkRestores(record: StartRecord, host: HostState, gone: 
       ),
     );
   }
+  // Routes start added go first: putting back a route with the same key replaces them.
   for (const m of record.routes) {
     const dev = m.route.dev;
-    if (dev === undefined || dev === m.to) {
-      // A route start added (gateway=): it goes with its holder, or is deleted.
-      if (!gone.has(m.to) && hasRoute(host, m.route, m.to))
-        steps.push(
-          makeStep(
-            `route:${routeKey(m.route)}:del`,
-            'route',
-            ip.routeDel(routeWords(routeSpec(m.route, m.to))),
-            `${describeRoute(m.route)} was added by start`,
-          ),
-        );
-      continue;
-    }
-    if (!findLink(host, dev) || record.created.includes(dev)) continue;
+    if (dev !== undefined && dev !== m.to) continue;
+    // A route start added (gateway=): it goes with its holder, or is deleted.
+    if (!gone.has(m.to) && hasRoute(host, m.route, m.to))
+      steps.push(
+        makeStep(
+          `route:${routeKey(m.route)}:del`,
+          'route',
+          ip.routeDel(routeWords(routeSpec(m.route, m.to))),
+          `${describeRoute(m.route)} was added by start`,
+        ),
+      );
+  }
+  for (const m of record.routes) {
+    const dev = m.route.dev;
+    if (dev === undefined || dev === m.to || !findLink(host, dev) || record.created.includes(dev)) continue;
     if (!hasRoute(host, m.route, dev))
       steps.push(routeStep(m.route, dev, `${describeRoute(m.route)} goes back to ${dev}`));
   }

@@ -9,7 +9,7 @@ import { listBridgeChanges, planBridge } from './bridge.ts';
 import { ip } from './command.ts';
 import { planLinkUp } from './link.ts';
 import { planNetloop } from './netloop.ts';
-import { planRoutes, routeKey, withRouteFamilies } from './route.ts';
+import { planRecordedRoutes, planRoutes, routeKey, withRouteFamilies } from './route.ts';
 import { makeStep } from './step.ts';
 import { planBridgeNf } from './sysctl.ts';
 
@@ -56,9 +56,14 @@ function checkUplink(want: NetworkDesired, host: HostState): Link | undefined {
  * enslaved, everything up, then addresses (added on the new holder, then deleted from the old
  * ones), routes re-created on the new holder, sysctls. Plans only what differs: on a host that
  * matches, the plan is empty. Ports already in the bridge other than the uplink (vif*, tap*)
- * are never touched.
+ * are never touched. Routes an earlier start `recorded` for the holder and the kernel has
+ * dropped since (a start killed after the addresses moved) are re-created.
  */
-export function planNetworkStart(want: NetworkDesired, observed: HostState): NetworkPlan {
+export function planNetworkStart(
+  want: NetworkDesired,
+  observed: HostState,
+  recorded?: StartRecord,
+): NetworkPlan {
   const host = withRouteFamilies(observed);
   const steps: Step[] = [];
   const warnings: string[] = [];
@@ -161,11 +166,16 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
   const sources = addressSources(want);
   const addresses = planAddresses(host, holder, sources, {
     ...(want.addresses === undefined ? {} : { explicit: want.addresses }),
+    ...(want.dhcp === undefined ? {} : { dhcp: want.dhcp }),
     downed,
   });
   warnings.push(...addresses.warnings);
   const routes = planRoutes(host, holder, sources, want.gateway);
-  steps.push(...addresses.add, ...addresses.remove, ...routes.steps);
+  const planned = new Set(routes.moved.map((m) => routeKey(m.route)));
+  if (want.gateway !== undefined)
+    planned.add(routeKey({ family: want.gateway.includes(':') ? 'inet6' : 'inet', dst: 'default' }));
+  const again = planRecordedRoutes(host, holder, recorded?.routes ?? [], planned);
+  steps.push(...addresses.add, ...addresses.remove, ...routes.steps, ...again);
 
   // sysctls.
   const nf = planBridgeNf(want.bridgeNf, host);
@@ -189,8 +199,8 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
 }
 
 /** The plan alone (status, verification). */
-export function planNetwork(want: NetworkDesired, host: HostState): Plan {
-  return planNetworkStart(want, host).plan;
+export function planNetwork(want: NetworkDesired, host: HostState, recorded?: StartRecord): Plan {
+  return planNetworkStart(want, host, recorded).plan;
 }
 
 /**
@@ -213,5 +223,10 @@ export function mergeRecords(old: StartRecord | undefined, next: StartRecord): S
     sysctls: union(old.sysctls, next.sysctls, (x) => x.key),
     // The oldest value before wins: a second start must not record its own change as the original.
     settings: union(old.settings, next.settings, (x) => `${x.dev}:${x.kind}:${'name' in x ? x.name : ''}`),
+    ...(next.words === undefined
+      ? old.words === undefined
+        ? {}
+        : { words: old.words }
+      : { words: next.words }),
   };
 }

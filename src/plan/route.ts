@@ -39,10 +39,16 @@ export function routeStep(r: Route, dev: string, reason: string): Step {
   return makeStep(`route:${routeKey(r)}`, 'route', ip.routeReplace(routeWords(routeSpec(r, dev))), reason);
 }
 
+/** Is `r` the main table's default route of `family`? (gateway= replaces it.) */
+function isMainDefault(r: Route, family: Route['family']): boolean {
+  return r.dst === 'default' && r.family === family && r.table === undefined;
+}
+
 /**
  * Steps that re-create on `target` every route that lived on the old holders, with the same
  * destination, gateway, metric, table, source and protocol (`ip route replace`), and the
- * default route via `gateway` when one was given.
+ * default route via `gateway` when one was given. With gateway=, the old default route of that
+ * family is not re-created: it is recorded (stop puts it back where it was) and replaced.
  */
 export function planRoutes(
   host: HostState,
@@ -53,31 +59,70 @@ export function planRoutes(
   const steps: Step[] = [];
   const moved: MovedRoute[] = [];
   const seen = new Set<string>();
+  const gatewayFamily = gateway === undefined ? undefined : gateway.includes(':') ? 'inet6' : 'inet';
   for (const r of host.routes) {
     if (r.dev === undefined || r.dev === target || !sources.includes(r.dev) || !isMovableRoute(r)) continue;
     const key = routeKey(r);
     if (seen.has(key)) continue;
     seen.add(key);
     moved.push({ to: target, route: r });
+    if (gatewayFamily !== undefined && isMainDefault(r, gatewayFamily) && r.gateway !== gateway) continue;
     steps.push(routeStep(r, target, `${describeRoute(r)} lived on ${r.dev}; re-create it on ${target}`));
   }
-  if (gateway !== undefined) {
-    const family = gateway.includes(':') ? 'inet6' : 'inet';
+  if (gateway !== undefined && gatewayFamily !== undefined) {
     const have = host.routes.some(
-      (r) =>
-        r.dst === 'default' &&
-        r.family === family &&
-        r.table === undefined &&
-        r.dev === target &&
-        r.gateway === gateway,
+      (r) => isMainDefault(r, gatewayFamily) && r.dev === target && r.gateway === gateway,
     );
-    const route: Route = { dst: 'default', family, dev: target, gateway };
-    if (!have && !seen.has(routeKey(route))) {
+    const route: Route = { dst: 'default', family: gatewayFamily, dev: target, gateway };
+    if (!have) {
       moved.push({ to: target, route });
-      steps.push(routeStep(route, target, `default route via ${gateway} (gateway=) belongs on ${target}`));
+      const replaced = host.routes.find(
+        (r) => isMainDefault(r, gatewayFamily) && r.gateway !== gateway && r.dev !== undefined,
+      );
+      const was = replaced === undefined ? '' : ` (replaces ${describeRoute(replaced)} on ${replaced.dev})`;
+      steps.push(
+        routeStep(route, target, `default route via ${gateway} (gateway=) belongs on ${target}${was}`),
+      );
     }
   }
   return { steps, moved };
+}
+
+/**
+ * Routes an earlier start recorded for `target` that are missing from it: a start killed after
+ * the kernel dropped the NIC's routes (with its addresses) finds nothing left to move, so it
+ * re-creates them from the record. A route start added (gateway=) wins over a moved one with
+ * the same key; routes whose key `skip` holds (planned already) are left alone.
+ */
+export function planRecordedRoutes(
+  host: HostState,
+  target: string,
+  recorded: readonly MovedRoute[],
+  skip: ReadonlySet<string>,
+): Step[] {
+  const byKey = new Map<string, Route>();
+  for (const m of recorded) {
+    if (m.to !== target || !isMovableRoute(m.route)) continue;
+    const key = routeKey(m.route);
+    const added = m.route.dev === undefined || m.route.dev === m.to;
+    if (!byKey.has(key) || added) byKey.set(key, m.route);
+  }
+  const steps: Step[] = [];
+  for (const [key, r] of byKey) {
+    if (skip.has(key)) continue;
+    const there = host.routes.some(
+      (h) => routeKey(h) === key && h.dev === target && (h.gateway ?? '') === (r.gateway ?? ''),
+    );
+    if (!there)
+      steps.push(
+        routeStep(
+          r,
+          target,
+          `${describeRoute(r)} was recorded by an earlier start and is missing on ${target}`,
+        ),
+      );
+  }
+  return steps;
 }
 
 /**

@@ -1,3 +1,7 @@
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
@@ -81,6 +85,69 @@ describe.runIf(can.ok)('xenplan bridge-port in a namespace', () => {
     const missing = scripts.run('xenplan', ['bridge-port', 'xenbr0', 'eth7'], { ns: dom0 });
     expect(missing.status).toBe(4);
     expect(missing.stderr).toContain('port eth7 does not exist');
+    expect(dom0.snapshot()).toBe(before);
+  });
+});
+
+describe.runIf(can.ok)('xenplan bridge-port --stp on, and a failed verification rolled back', () => {
+  let dom0: Netns;
+  let far: Netns;
+  const scripts = new Scripts();
+  const dir = mkdtempSync(join(tmpdir(), 'xenplan-bp-'));
+  const realIp = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim();
+  // An ip whose batches run, after which "the kernel" raises xenbr9's forward delay to 7 s.
+  writeFileSync(
+    join(dir, 'ip'),
+    `#!/bin/sh\nif [ "$1" = -batch ]; then "${realIp}" "$@" || exit $?; "${realIp}" link set dev xenbr9 type bridge forward_delay 700 2>/dev/null; exit 0; fi\nexec "${realIp}" "$@"\n`,
+  );
+  chmodSync(join(dir, 'ip'), 0o755);
+
+  beforeAll(() => {
+    dom0 = new Netns('bp-stp');
+    far = new Netns('bp-far');
+    cable(dom0, 'eth0', far, 'peer0');
+    cable(dom0, 'eth1', far, 'peer1');
+  });
+
+  afterAll(() => {
+    for (const ns of [dom0, far]) ns?.delete();
+    scripts.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('--stp on plans the 2 s forward delay the kernel takes, says so, and converges', () => {
+    const run = scripts.run('xenplan', ['bridge-port', 'xenbr1', 'eth1', '--stp', 'on'], { ns: dom0 });
+    expect(run.stderr).toBe(
+      'xenplan bridge-port: STP on: forward delay 2 s, the least the kernel takes with STP\n',
+    );
+    expect(run.status).toBe(0);
+    const info = (dom0.link('xenbr1').linkinfo as { info_data: { stp_state: number; forward_delay: number } })
+      .info_data;
+    expect(info).toMatchObject({ stp_state: 1, forward_delay: 200 });
+    expect(dom0.link('eth1').master).toBe('xenbr1');
+    const low = scripts.run(
+      'xenplan',
+      ['bridge-port', 'xenbr1', 'eth1', '--stp', 'on', '--forward-delay', '1'],
+      {
+        ns: dom0,
+      },
+    );
+    expect(low.status).toBe(4);
+    expect(low.stderr).toContain('--forward-delay "1": expected whole seconds from 2 to 30');
+  });
+
+  it('a verification that fails rolls back what the apply changed', () => {
+    const before = dom0.snapshot();
+    const run = scripts.run('xenplan', ['bridge-port', 'xenbr9', 'eth0'], {
+      ns: dom0,
+      env: { PATH: `${dir}:${process.env.PATH}` },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toMatch(
+      /^xenplan: applied \d+ step\(s\) but the host still differs: .*forward delay 0s \(have 7s\).*; rolled back \(\d+ step\(s\)\): xenbr9 and eth0 are as they were\n$/,
+    );
+    expect(dom0.hasLink('xenbr9')).toBe(false);
+    expect(dom0.link('eth0').master).toBeUndefined();
     expect(dom0.snapshot()).toBe(before);
   });
 });

@@ -23,7 +23,8 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
   let upstream: Netns;
   const scripts = new Scripts();
   const runDir = mkdtempSync(join(tmpdir(), 'xenplan-run-'));
-  const env = { XENPLAN_RUN_DIR: runDir };
+  const logDir = join(runDir, 'log');
+  const env = { XENPLAN_RUN_DIR: runDir, XENPLAN_LOG_DIR: logDir };
   const state = join(runDir, 'network-xenbr0.json');
   let original: Layout;
 
@@ -244,7 +245,7 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
       const started = run('start', 'netdev=eth0');
       expect(started.status).toBe(1);
       expect(started.stderr).toMatch(
-        /^network-script: the default gateway 192\.0\.2\.1 answered before start and not after it \(3 s\); rolled back \(\d+ step\(s\)\): the host is as it was before start\n$/,
+        /^network-script: dom0's default gateway 192\.0\.2\.1 answered before start; after it it did not answer within 3 s \(waited for eth0 to forward in xenbr0 \(up to 5\.0 s: 5 s for NICs to renegotiate\); saw eth0 forwarding in xenbr0\); rolled back \(\d+ step\(s\)\): the host is as it was before start\n$/,
       );
       expect(layout()).toEqual(original);
       expect(existsSync(state)).toBe(false);

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,10 +93,16 @@ describe.runIf(can.ok)('vif-script online against a failing xenstored', () => {
       }
       const runDir = join(caseDir, 'run');
       if (c.locked) {
-        const holder = spawn('sleep', ['120'], { stdio: 'ignore' });
-        holders.push(holder);
+        // A network-script's flock(2) on the lock file, held until the test ends.
         mkdirSync(runDir);
-        writeFileSync(join(runDir, 'network.lock'), `${holder.pid}\n`);
+        const lock = join(runDir, 'network.lock');
+        writeFileSync(lock, '');
+        const holder = spawn('flock', ['-x', '-o', lock, 'sleep', '120'], { stdio: 'ignore' });
+        holders.push(holder);
+        const held = () => readFileSync('/proc/locks', 'utf8').includes(`:${statSync(lock).ino} `);
+        for (const deadline = Date.now() + 10_000; !held() && Date.now() < deadline; )
+          await new Promise((r) => setTimeout(r, 20));
+        expect(held()).toBe(true);
       }
       const logDir = join(caseDir, 'log');
       const run = await scripts.start('vif-script', ['online', 'type_if=vif'], {

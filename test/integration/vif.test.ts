@@ -509,12 +509,17 @@ describe.runIf(can.ok)('vif-script', () => {
       guest(13);
       xen.addVif(13, 0, { bridge: 'xenbr0' });
       const { spawn } = await import('node:child_process');
-      const { mkdirSync, writeFileSync } = await import('node:fs');
-      // A live process standing in for network-script, holding the lock.
-      const holder = spawn('sleep', ['30'], { stdio: 'ignore' });
+      const { mkdirSync, statSync, writeFileSync } = await import('node:fs');
+      // A process standing in for network-script, holding the lock (flock(2), as it does).
       const runDir = xen.env().XENPLAN_RUN_DIR!;
       mkdirSync(runDir, { recursive: true });
-      writeFileSync(`${runDir}/network.lock`, `${holder.pid}\n`);
+      const lock = `${runDir}/network.lock`;
+      writeFileSync(lock, '');
+      const holder = spawn('flock', ['-x', '-o', lock, 'sleep', '30'], { stdio: 'ignore' });
+      const held = () => readFileSync('/proc/locks', 'utf8').includes(`:${statSync(lock).ino} `);
+      for (const deadline = Date.now() + 10_000; !held() && Date.now() < deadline; )
+        await new Promise((r) => setTimeout(r, 20));
+      expect(held()).toBe(true);
       const online = new Promise<number>((resolve) => {
         const child = spawn(
           'ip',
@@ -534,6 +539,25 @@ describe.runIf(can.ok)('vif-script', () => {
       expect(xen.read('backend/vif/13/0/hotplug-status')).toBe('connected');
       expect(dom0.link('vif13.0').master).toBe('xenbr0');
     });
+
+    it('online does not wait for a lock file naming a live, unrelated pid (the kernel holds no lock)', async () => {
+      guest(15);
+      xen.addVif(15, 0, { bridge: 'xenbr0' });
+      const { spawn } = await import('node:child_process');
+      const { mkdirSync, writeFileSync } = await import('node:fs');
+      const sleeper = spawn('sleep', ['60'], { stdio: 'ignore' });
+      try {
+        const runDir = xen.env().XENPLAN_RUN_DIR!;
+        mkdirSync(runDir, { recursive: true });
+        writeFileSync(`${runDir}/network.lock`, `${sleeper.pid}\n`);
+        const run = vif(['online', 'type_if=vif'], libxlEnv(15, 0));
+        expect(run.stderr).toBe('');
+        expect(run.status).toBe(0);
+        expect(dom0.link('vif15.0').master).toBe('xenbr0');
+      } finally {
+        sleeper.kill('SIGKILL');
+      }
+    }, 60_000);
   });
 
   describe('concurrency', () => {

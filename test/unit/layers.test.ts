@@ -45,7 +45,7 @@ const EXECA_FILE = 'src/apply/exec.ts';
 
 /** Outside src/cli and src/lab, `process` only where a pid is needed. */
 const PROCESS_FILES = [
-  'src/apply/lock.ts', // the lock file holds the owner's pid; process.kill(pid, 0) asks if it lives
+  'src/apply/lock.ts', // writes the holder's pid for messages; flock(1) gets PATH
   'src/apply/state.ts', // the temporary file of an atomic write is named by the pid
 ];
 const PROCESS_LAYERS: readonly Layer[] = ['cli', 'lab'];

@@ -1,61 +1,66 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acquireLock, lockHolder, waitForUnlock } from '../../../src/apply/lock.ts';
+import { acquireLock, lockHeld, waitForUnlock } from '../../../src/apply/lock.ts';
 
-// The network-script lock is a file holding its owner's pid; these use real processes.
+/** Polls `test` until it holds or 10 s pass (never a fixed sleep). */
+async function until(test: () => boolean): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!test() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+}
+
+// The network-script lock is flock(2) held through util-linux flock; these use real processes.
 describe('network-script lock', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xenplan-lock-'));
   const path = join(dir, 'run', 'network.lock');
   const children: ReturnType<typeof spawn>[] = [];
-  const live = () => {
-    const child = spawn('sleep', ['30'], { stdio: 'ignore' });
+  /** Another process holding the lock until killed (-o: sleep does not inherit it). */
+  const holder = () => {
+    const child = spawn('flock', ['-x', '-o', path, 'sleep', '30'], { stdio: 'ignore' });
     children.push(child);
-    return child.pid!;
+    return child;
   };
   afterEach(() => {
     for (const child of children.splice(0)) child.kill('SIGKILL');
     rmSync(join(dir, 'run'), { recursive: true, force: true });
   });
 
-  it('takes a free lock, records our pid, and releases it', async () => {
+  it('takes a free lock, holds it after flock(1) exits, and releases it', async () => {
     const release = await acquireLock(path, 1000);
-    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    expect(lockHeld(path)).toBe(true);
     release();
-    expect(existsSync(path)).toBe(false);
-  });
-
-  it('takes over a lock whose owner is dead', async () => {
-    const dead = spawn('true');
-    await new Promise((resolve) => dead.on('exit', resolve));
-    await acquireLock(path, 1000).then((release) => release());
-    writeFileSync(path, `${dead.pid}\n`);
-    expect(lockHolder(path)).toBeUndefined();
-    const release = await acquireLock(path, 1000);
-    expect(readFileSync(path, 'utf8')).toBe(`${process.pid}\n`);
+    expect(lockHeld(path)).toBe(false);
     release();
   });
 
-  it('waits for a live owner, then fails naming it', async () => {
-    const pid = live();
+  it('ignores a pid written in the file: a reused pid of a live process locks nobody out', async () => {
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    children.push(sleeper);
     await acquireLock(path, 1000).then((release) => release());
-    writeFileSync(path, `${pid}\n`);
-    await expect(acquireLock(path, 300)).rejects.toMatchObject({
-      kind: 'environment',
-      message: `another network-script (pid ${pid}) holds ${path}; try again when it ends`,
-    });
-    expect(readFileSync(path, 'utf8')).toBe(`${pid}\n`);
+    writeFileSync(path, `${sleeper.pid}\n`);
+    expect(lockHeld(path)).toBe(false);
+    const release = await acquireLock(path, 0);
+    release();
+    expect(await waitForUnlock(path, 0)).toBe(false);
   });
 
-  it('lets vif-script wait while the owner lives, and go on once it is gone', async () => {
-    const pid = live();
+  it('waits for a live holder, then fails', async () => {
     await acquireLock(path, 1000).then((release) => release());
-    writeFileSync(path, `${pid}\n`);
+    holder();
+    await until(() => lockHeld(path));
+    await expect(acquireLock(path, 1000)).rejects.toMatchObject({ kind: 'environment' });
+  });
+
+  it('is released by the kernel when its holder dies, and lets vif-script go on', async () => {
+    await acquireLock(path, 1000).then((release) => release());
+    const child = holder();
+    await until(() => lockHeld(path));
     expect(await waitForUnlock(path, 300)).toBe(true);
-    children[0]?.kill('SIGKILL');
-    await new Promise((resolve) => children[0]?.on('exit', resolve));
-    expect(await waitForUnlock(path, 3000)).toBe(false);
+    child.kill('SIGKILL');
+    expect(await waitForUnlock(path, 5000)).toBe(false);
+    const release = await acquireLock(path, 1000);
+    release();
   });
 });

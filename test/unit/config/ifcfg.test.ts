@@ -218,6 +218,16 @@ describe('other ifcfg layouts', () => {
     });
   });
 
+  it('refuses BOOTPROTO=dhcp on the bridge dom0 would use, naming the file (no silent static copy)', () => {
+    const files = {
+      'ifcfg-xenbr0': lines('DEVICE=xenbr0', 'TYPE=Bridge', 'BOOTPROTO=dhcp'),
+      'ifcfg-eth0': lines('DEVICE=eth0', 'BRIDGE=xenbr0'),
+    };
+    expect(() => fromIfcfg(files)).toThrow(
+      /ifcfg-xenbr0.*BOOTPROTO=dhcp: dom0's address on xenbr0 comes from DHCP/,
+    );
+  });
+
   it('reads a bond without a bridge, with its address, and ARP=no as declared', () => {
     const files = {
       'ifcfg-bond0': lines(

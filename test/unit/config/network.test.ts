@@ -356,7 +356,7 @@ describe('each key, invalid', () => {
     [
       ['brdge=xenbr0'],
       [
-        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, address, gateway, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, port-group, slb, updelay-needed-ms, antispoof, noarp, bond.<option>, sysctl.<name>',
+        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, address, gateway, dhcp, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, port-group, slb, updelay-needed-ms, antispoof, noarp, bond.<option>, sysctl.<name>',
       ],
     ],
     [['start'], ['start is not a setting; expected key=value']],
