@@ -15,6 +15,7 @@ declare -A want=(
   [nft]=nftables
   [sysctl]=procps
   [strace]=strace
+  [python3]=python3-minimal
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
@@ -13,11 +14,6 @@ import { libxlEnv, XenHost } from '../support/xen.ts';
 // with br_netfilter handing them to it: the nftables bridge family filters in both.
 const can = requireNetns();
 const tools = can.ok && requireCommand('nft') && requireCommand('python3');
-if (can.ok && !existsSync('/proc/sys/net/bridge')) {
-  // br_netfilter's sysctls appear once the module is in: load it (kmod is in scripts/deps.sh).
-  requireCommand('modprobe');
-  new Netns('probe').delete();
-}
 
 const GUEST_MAC = '00:16:3e:00:05:00';
 const GUEST_LL = 'fe80::216:3eff:fe00:500';
@@ -48,10 +44,8 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
   };
 
   beforeAll(async () => {
-    if (!existsSync('/proc/sys/net/bridge')) {
-      const { execFileSync } = await import('node:child_process');
-      execFileSync('modprobe', ['br_netfilter']);
-    }
+    // br_netfilter's sysctls appear once the module is in (kmod is in scripts/deps.sh).
+    if (!existsSync('/proc/sys/net/bridge')) execFileSync('modprobe', ['br_netfilter']);
     await xen.start();
     dom0 = new Netns('as-dom0');
     gw = new Netns('as-gw');
