@@ -30,7 +30,7 @@ ${ANTISPOOF_NOTES}`;
  * Antispoofing on a host that filters bridged frames with iptables. Xen's vif-bridge added
  * per-vif ACCEPTs to FORWARD; xenplan filters in the nftables bridge family instead (spoofed
  * frames are dropped before iptables sees them), so two static rules give guests the same
- * reachability as vif-bridge's: out from a guest, and only replies back in.
+ * reachability as vif-bridge's pair per vif: out from a guest, anything towards it.
  */
 export const ANTISPOOF_NOTES = `
 Antispoofing: a guest with ip= in its vif config may send only from those
@@ -43,5 +43,5 @@ once (vif+ matches every vif; add the same pair for each vifname):
   iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-in vif+ \\
     -j ACCEPT
   iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-out vif+ \\
-    -m state --state RELATED,ESTABLISHED -j ACCEPT
+    -j ACCEPT
 `;

@@ -492,7 +492,7 @@ describe('install notes', () => {
       '  iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-in vif+ \\\n    -j ACCEPT\n',
     );
     expect(notes).toContain(
-      '  iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-out vif+ \\\n    -m state --state RELATED,ESTABLISHED -j ACCEPT\n',
+      '  iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-out vif+ \\\n    -j ACCEPT\n',
     );
     const lines = notes.split('\n');
     const from = lines.findIndex((l) => l.startsWith('Antispoofing:'));
