@@ -178,4 +178,28 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
     expect(table).not.toContain('vif5.0');
     expect(table).toContain('iifname vmap @vifs');
   });
+
+  it('status shows the rules of a vif that is gone (exit 3); gc removes exactly those', () => {
+    const xenplan = (...args: string[]) => scripts.run('xenplan', args, { ns: dom0, env: xen.env() });
+    for (const d of [6, 7]) {
+      dom0.ip('link', 'add', `vif${d}.0`, 'type', 'veth', 'peer', 'name', `p${d}`);
+      xen.addVif(d, 0, { bridge: 'xenbr0', ip: `192.0.2.${d}` });
+      const run = scripts.run('vif-script', ['online', 'type_if=vif'], {
+        ns: dom0,
+        env: { ...xen.env(), ...libxlEnv(d, 0) },
+      });
+      expect(run.status, run.stderr).toBe(0);
+    }
+    dom0.ip('link', 'del', 'vif6.0');
+    const status = xenplan('antispoof', 'status');
+    expect(status.status).toBe(3);
+    expect(status.stdout).toContain('vif6.0: vif gone (xenplan antispoof gc); dropped: ');
+    expect(status.stdout).toContain('vif7.0: filtered; dropped: ');
+    const dry = xenplan('antispoof', 'gc', '--dry-run');
+    expect(dry.stdout).toContain('# [firewall] rules of vifs that no longer exist: vif6.0\n');
+    expect(xenplan('antispoof', 'gc').stdout).toBe('removed the rules of vif6.0\n');
+    const after = JSON.parse(xenplan('antispoof', 'status', '--json').stdout);
+    expect(after.guests.map((x: { vif: string }) => x.vif)).toEqual(['vif7.0']);
+    expect(xenplan('antispoof', 'status').status).toBe(0);
+  });
 });
