@@ -33,7 +33,7 @@ Commands:
   status [key=value ...]     the bridge, bond, ports, dom0's addresses and drift (exit 3)
   confirm [bridge=NAME]      keep what network-script start --confirm applied
   doctor [key=value ...]     review a bonded bridge setup, from settings and the live host
-  antispoof status|gc        guests' antispoofing rules and drop counters; remove stale ones
+  antispoof status|gc        guests' antispoof rules and drops; remove stale ones
   install [--udev]           copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
   uninstall [--prefix DIR]   remove exactly what install put there
   help                       this help

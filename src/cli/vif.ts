@@ -39,25 +39,26 @@ Environment (set by Xen):
   XENSTORED_PATH   xenstored socket (default /var/run/xenstored/socket, then /dev/xen/xenbus)
   XENPLAN_DRY_RUN=1  print the plan instead of applying it (for watching a host)
   XENPLAN_LOG_DIR  log directory (default /var/log/xen; the log is xen-hotplug.log)
-  XENPLAN_RUN_DIR  network-script's lock, antispoofing marks (default /run/xenplan)
-  XENPLAN_CONFIG   the host config file (default /etc/xen/xenplan.conf; missing: defaults)
+  XENPLAN_RUN_DIR  network-script's lock, antispoof marks (default /run/xenplan)
+  XENPLAN_CONFIG   host config file (default /etc/xen/xenplan.conf, optional)
 
-Host config file (its vif- keys; the others are network-script's):
-  vif-antispoof=ip|locked|off  ip (default, Xen's meaning): a guest whose backend has ip
-               may send only from its MAC and those addresses; others are not filtered.
-               locked: every guest locked to its backend mac (and ip, when given). off.
-               Enforced with nftables (table bridge xenplan), with or without br_netfilter.
+Host config file, its vif- keys (the others are network-script's):
+  vif-antispoof=ip    the default, Xen's meaning: a guest whose backend has ip
+                      may send only from its MAC and those addresses
+  vif-antispoof=locked  every guest locked to its backend mac (and ip, if given)
+  vif-antispoof=off   no filtering
+  Enforced in nftables (table bridge xenplan), with or without br_netfilter.
 
 Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend.
 The bridge is xenstore's bridge, else bridge= given here, else $bridge, else the only
 bridge on the host; a missing xenbrN falls back to ethN when that is a bridge.
 
-online / add:  antispoofing rules (one nft transaction) first; rename to vifname; MAC
-               fe:ff:ff:ff:ff:ff; MTU from the backend mtu key, else the bridge's (set
-               before enslaving); enslave; up. Then, for a PV vif, write the frontend's
-               mtu and hotplug-status=connected.
-offline / remove: down and out of the bridge; a device already gone is fine; its
-               antispoofing rules removed. Never writes hotplug-status.
+online / add:  antispoof rules first (one nft transaction); rename to vifname;
+               MAC fe:ff:ff:ff:ff:ff; MTU from the backend mtu key, else the
+               bridge's (set before enslaving); enslave; up. Then, for a PV vif,
+               write the frontend's mtu and hotplug-status=connected.
+offline / remove: down and out of the bridge; a device already gone is fine;
+               its antispoof rules removed. Never writes hotplug-status.
 On any failure of online/add: hotplug-error (one sentence) and hotplug-status=error in one
 transaction (through a fresh connection if the first broke), a line in the log and
 syslog, exit 1. Each event ends within 30 s (libxl kills at 40 s), the report included.
