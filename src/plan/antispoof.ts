@@ -202,6 +202,25 @@ export function planAntispoofGc(chains: readonly string[], present: readonly str
   ];
 }
 
+/**
+ * gc: put back the rules of a vif whose mark says they were applied but whose chain is gone
+ * (a firewall reload flushed the ruleset): the mark holds the very transaction. Nothing for
+ * a pending mark (that online never finished: its guest's next online redoes it).
+ */
+export function planAntispoofRestore(name: string, mark: string): Step[] {
+  const match = /^ifindex [0-9]+\n([\s\S]+)$/.exec(mark);
+  if (!match) return [];
+  return [
+    makeInputStep(
+      `antispoof:${name}:restore`,
+      'firewall',
+      NFT_APPLY,
+      match[1]!,
+      `${name} was filtered but its rules are gone (a ruleset flush?): apply them again`,
+    ),
+  ];
+}
+
 function removeStep(name: string, reason: string): Step {
   return makeInputStep(`antispoof:${name}`, 'firewall', NFT_APPLY, nftRemoveScript([name]), reason);
 }

@@ -197,9 +197,22 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
     expect(status.stdout).toContain('vif7.0: filtered; dropped: ');
     const dry = xenplan('antispoof', 'gc', '--dry-run');
     expect(dry.stdout).toContain('# [firewall] rules of vifs that no longer exist: vif6.0\n');
-    expect(xenplan('antispoof', 'gc').stdout).toBe('removed the rules of vif6.0\n');
+    expect(xenplan('antispoof', 'gc').stdout).toBe('rules of vifs that no longer exist: vif6.0: done\n');
     const after = JSON.parse(xenplan('antispoof', 'status', '--json').stdout);
     expect(after.guests.map((x: { vif: string }) => x.vif)).toEqual(['vif7.0']);
+    expect(xenplan('antispoof', 'status').status).toBe(0);
+    // A firewall reload flushes everything: status says so, gc puts the rules back.
+    expect(dom0.exec(['nft', 'flush', 'ruleset']).status).toBe(0);
+    const flushed = xenplan('antispoof', 'status');
+    expect(flushed.status).toBe(3);
+    expect(flushed.stdout).toContain(
+      'vif7.0: vif-script filtered it but its rules are gone; xenplan antispoof gc puts them back\n',
+    );
+    expect(xenplan('antispoof', 'gc').status).toBe(0);
+    const restored = JSON.parse(xenplan('antispoof', 'status', '--json').stdout);
+    expect(restored.guests.map((x: { vif: string; mapped: boolean }) => [x.vif, x.mapped])).toEqual([
+      ['vif7.0', true],
+    ]);
     expect(xenplan('antispoof', 'status').status).toBe(0);
   });
 });

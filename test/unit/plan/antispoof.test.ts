@@ -9,6 +9,7 @@ import {
   planAntispoofGc,
   planAntispoofOffline,
   planAntispoofOnline,
+  planAntispoofRestore,
 } from '../../../src/plan/antispoof.ts';
 
 const MAC = '00:16:3e:00:05:00';
@@ -179,5 +180,22 @@ describe('planAntispoofOffline and gc', () => {
       ],
     ]);
     expect(planAntispoofGc(['guest-vif6.0'], ['vif6.0'])).toEqual([]);
+  });
+});
+
+describe('planAntispoofRestore', () => {
+  it('re-applies the transaction a mark recorded; nothing for a pending mark', () => {
+    const script = nftGuestScript('vif5.0', ['drop']);
+    expect(
+      planAntispoofRestore('vif5.0', markText(7, script)).map((s) => [s.id, s.argv, s.input, s.reason]),
+    ).toEqual([
+      [
+        'antispoof:vif5.0:restore',
+        ['nft', '-f', '-'],
+        script,
+        'vif5.0 was filtered but its rules are gone (a ruleset flush?): apply them again',
+      ],
+    ]);
+    expect(planAntispoofRestore('vif5.0', 'pending\n')).toEqual([]);
   });
 });
