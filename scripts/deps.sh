@@ -17,6 +17,7 @@ declare -A want=(
   [strace]=strace
   [flock]=util-linux
   [logger]=bsdutils
+  [python3]=python3-minimal
 )
 missing=()
 for cmd in "${!want[@]}"; do

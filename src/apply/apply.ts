@@ -14,7 +14,12 @@ export interface ApplyReport {
 const BATCH_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
 function batchable(step: Step): boolean {
-  return step.argv[0] === 'ip' && step.argv.length > 1 && step.argv.slice(1).every((w) => BATCH_WORD.test(w));
+  return (
+    step.input === undefined &&
+    step.argv[0] === 'ip' &&
+    step.argv.length > 1 &&
+    step.argv.slice(1).every((w) => BATCH_WORD.test(w))
+  );
 }
 
 /** Groups consecutive batchable ip steps; everything else runs alone. */
@@ -39,7 +44,7 @@ export async function applySteps(runner: Runner, steps: readonly Step[]): Promis
     processes += 1;
     if (group.length === 1) {
       const step = group[0]!;
-      const result = await runner.run(step.argv);
+      const result = await runner.run(step.argv, step.input);
       if (result.exitCode !== 0) throw failure(step, result.stderr || result.stdout, done);
       done.push(step.id);
       continue;

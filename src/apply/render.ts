@@ -22,13 +22,25 @@ export function renderScript(plan: Plan, options: RenderOptions): string {
   for (const step of plan.steps) {
     const marker = step.disruptive ? ' (interrupts traffic)' : '';
     lines.push(`# [${step.phase}] ${commentText(step.reason)}${marker}`);
-    lines.push(renderArgv(step.argv));
+    if (step.input === undefined) lines.push(renderArgv(step.argv));
+    else lines.push(...hereDocument(renderArgv(step.argv), step.input));
   }
   for (const write of plan.xenstore)
     lines.push(
       `# then xenstore: ${commentText(renderArgv(['xenstore-write', write.path, write.value]))}  # ${commentText(write.reason)}`,
     );
   return `${lines.join('\n')}\n`;
+}
+
+/** The marker ending a here-document: never a line of what it holds. */
+const HERE_END = 'XENPLAN_INPUT';
+
+/** `cmd <<'END'` + the input verbatim (quoted: the shell expands nothing in it) + END. */
+function hereDocument(command: string, input: string): string[] {
+  const body = input.endsWith('\n') ? input.slice(0, -1) : input;
+  let end = HERE_END;
+  while (body.split('\n').includes(end)) end = `${end}_`;
+  return [`${command} <<'${end}'`, ...body.split('\n'), end];
 }
 
 /** Plan → the JSON document printed by `--dry-run --json`. */

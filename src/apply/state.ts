@@ -63,9 +63,14 @@ function isSettingChange(value: unknown): value is SettingChange {
 
 /** Writes the record atomically (a reader never sees half a file). */
 export function writeRecord(path: string, record: StartRecord): void {
+  writeFileAtomic(path, `${JSON.stringify(record, null, 2)}\n`);
+}
+
+/** Writes a file under the run directory atomically: a reader sees the old text or the new. */
+export function writeFileAtomic(path: string, text: string): void {
   mkdirSync(path.slice(0, path.lastIndexOf('/')), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o644 });
+  writeFileSync(tmp, text, { mode: 0o644 });
   renameSync(tmp, path);
 }
 

@@ -33,6 +33,7 @@ Commands:
   status [key=value ...]     the bridge, bond, ports, dom0's addresses and drift (exit 3)
   confirm [bridge=NAME]      keep what network-script start --confirm applied
   doctor [key=value ...]     review a bonded bridge setup, from settings and the live host
+  antispoof status|gc        guests' antispoof rules and drops; remove stale ones
   install [--udev]           copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
   uninstall [--prefix DIR]   remove exactly what install put there
   help                       this help
@@ -85,6 +86,8 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return runNetwork(ctx, ['status', ...rest]);
     case 'doctor':
       return (await import('./doctor.ts')).runDoctor(ctx, rest);
+    case 'antispoof':
+      return (await import('./antispoof.ts')).runAntispoof(ctx, rest);
     case 'install':
       return (await import('./install.ts')).runInstall(ctx, rest);
     case 'uninstall':

@@ -1,12 +1,16 @@
-import { applyAndVerify } from '../apply/converge.ts';
+import { applySteps } from '../apply/apply.ts';
+import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { lockPath, waitForUnlock } from '../apply/lock.ts';
+import { markPath, PENDING_MARK, writeMark } from '../apply/mark.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
+import { parseVifSettings, VIF_CONFIG_PATH } from '../config/vif-settings.ts';
 import { toXenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
-import type { Plan, XenstoreWrite } from '../model/plan.ts';
+import { makePlan, type Plan, type XenstoreWrite } from '../model/plan.ts';
 import type { Runner } from '../model/ports.ts';
 import type { VifDesired, VifIdentity } from '../model/vif.ts';
 import { listBridges, observeLinks } from '../observe/sysfs.ts';
+import { type AntispoofChange, planAntispoofOffline, planAntispoofOnline } from '../plan/antispoof.ts';
 import { chooseBridge, offlineDevice, planVifOffline, planVifOnline } from '../plan/vif.ts';
 import { BACKEND_KEYS, type BackendValues, validateBackend } from '../xen/backend.ts';
 import { asksPerson, type HotplugRequest, parseHotplugRequest } from '../xen/hotplug.ts';
@@ -35,17 +39,26 @@ Environment (set by Xen):
   XENSTORED_PATH   xenstored socket (default /var/run/xenstored/socket, then /dev/xen/xenbus)
   XENPLAN_DRY_RUN=1  print the plan instead of applying it (for watching a host)
   XENPLAN_LOG_DIR  log directory (default /var/log/xen; the log is xen-hotplug.log)
-  XENPLAN_RUN_DIR  where network-script's lock lives (default /run/xenplan)
+  XENPLAN_RUN_DIR  network-script's lock, antispoof marks (default /run/xenplan)
+  XENPLAN_CONFIG   host config file (default /etc/xen/xenplan.conf, optional)
+
+Host config file, its vif- keys (the others are network-script's):
+  vif-antispoof=ip    the default, Xen's meaning: a guest whose backend has ip
+                      may send only from its MAC and those addresses
+  vif-antispoof=locked  every guest locked to its backend mac (and ip, if given)
+  vif-antispoof=off   no filtering
+  Enforced in nftables (table bridge xenplan), with or without br_netfilter.
 
 Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend.
 The bridge is xenstore's bridge, else bridge= given here, else $bridge, else the only
 bridge on the host; a missing xenbrN falls back to ethN when that is a bridge.
 
-online / add:  rename to vifname; MAC fe:ff:ff:ff:ff:ff; MTU from the backend mtu key,
-               else the bridge's (set before enslaving); enslave; up. Then, for a PV vif,
+online / add:  antispoof rules first (one nft transaction); rename to vifname;
+               MAC fe:ff:ff:ff:ff:ff; MTU from the backend mtu key, else the
+               bridge's (set before enslaving); enslave; up. Then, for a PV vif,
                write the frontend's mtu and hotplug-status=connected.
-offline / remove: down and out of the bridge; a device already gone is fine. Never writes
-               hotplug-status.
+offline / remove: down and out of the bridge; a device already gone is fine;
+               its antispoof rules removed. Never writes hotplug-status.
 On any failure of online/add: hotplug-error (one sentence) and hotplug-status=error in one
 transaction (through a fresh connection if the first broke), a line in the log and
 syslog, exit 1. Each event ends within 30 s (libxl kills at 40 s), the report included.
@@ -140,6 +153,8 @@ async function attach(
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
   if (ctx.env.UDEV_CALL === '1' && backend.disableUdev)
     return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
+  const configPath = ctx.env.XENPLAN_CONFIG || VIF_CONFIG_PATH;
+  const settings = parseVifSettings(configPath, ctx.files.read(configPath));
   if (await waitForUnlock(lockPath(ctx.env), Math.min(NETWORK_LOCK_WAIT_MS, deadline.workLeft())))
     ctx.err('vif-script: network-script still holds its lock; going ahead\n');
   const bridges = listBridges(ctx.files);
@@ -161,14 +176,36 @@ async function attach(
       reason: 'tell the toolstack and netback the vif is ready',
     });
   }
-  const plan = planVifOnline(want, host, writes);
+  const mark = markPath(ctx.env, name);
+  const guest = { name, ...(backend.mac === undefined ? {} : { mac: backend.mac }), ips: backend.ips };
+  const planBoth = (state: typeof host): { plan: Plan; filter: AntispoofChange } => {
+    const vif = planVifOnline(want, state, writes);
+    // The device exists (planVifOnline said so) under one of its two names.
+    const ifindex = (findLink(state, name) ?? findLink(state, request.dev))?.ifindex ?? 0;
+    const filter = planAntispoofOnline(settings.antispoof, guest, ifindex, ctx.files.read(mark));
+    // Rules first: the guest's port is filtered before it forwards a single frame.
+    return { plan: makePlan([...filter.steps, ...vif.steps], vif.warnings, vif.xenstore), filter };
+  };
+  const { plan, filter } = planBoth(host);
   if (request.dryRun) {
     printPlan(ctx, request, plan, `${name} in ${bridge}`);
     return 'dry-run';
   }
-  await applyAndVerify(ctx.runner, plan, async () => planVifOnline(want, observe(), writes));
+  await applyWithMark(ctx, plan, filter, mark);
+  checkConverged(plan.steps.length, planBoth(observe()).plan);
   if (writes.length > 0) await xs.writeMany(writes);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
+}
+
+/**
+ * Applies a plan holding an antispoofing change, recording its mark: pending before (a run
+ * killed mid-way leaves a mark that matches nothing, so the next online replaces the rules and
+ * an offline still removes them), the applied transaction after.
+ */
+async function applyWithMark(ctx: Context, plan: Plan, filter: AntispoofChange, mark: string): Promise<void> {
+  if (filter.mark !== undefined && filter.mark !== null) writeMark(mark, PENDING_MARK);
+  await applySteps(ctx.runner, plan.steps);
+  if (filter.mark !== undefined) writeMark(mark, filter.mark);
 }
 
 /** The guest's device and what proves it is the guest's (plan/vif.ts, guestDevice). */
@@ -208,8 +245,10 @@ async function detach(
     if (!request.dryRun) log(ctx, request, note);
   }
   const plan = planVifOffline(name, present);
+  const mark = markPath(ctx.env, name);
+  const filter = planAntispoofOffline(name, ctx.files.read(mark));
   if (request.dryRun) {
-    printPlan(ctx, request, plan, name);
+    printPlan(ctx, request, makePlan([...plan.steps, ...filter.steps], plan.warnings), name);
     return 'dry-run';
   }
   try {
@@ -218,7 +257,9 @@ async function detach(
     // The device may vanish under us (netback frees it as the guest goes): that is success.
     if (findLink(observeLinks(ctx.files, [name]), name)) throw error;
   }
-  return `${name} detached: ${plan.steps.length} step(s)`;
+  // Its rules go once it is out of the bridge, so no frame of it ever passes unfiltered.
+  await applyWithMark(ctx, makePlan(filter.steps), filter, mark);
+  return `${name} detached: ${plan.steps.length + filter.steps.length} step(s)`;
 }
 
 function printPlan(ctx: Context, request: HotplugRequest, plan: Plan, what: string): void {

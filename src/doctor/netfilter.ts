@@ -6,18 +6,23 @@ import { listNames, makeFinding, type Rule } from './rule.ts';
 
 const PHYSDEV_IN = /--physdev-in\s+(\S+)/;
 
+/** xenplan's own antispoofing: what to use instead of iptables rules that need br_netfilter. */
+const XENPLAN_ANTISPOOF =
+  "use xenplan's antispoofing, which does not need br_netfilter: vif-xenplan as the vif script with vif-antispoof=ip (the default: guests with ip= are locked to it, their MAC, ARP and IPv6) or vif-antispoof=locked in /etc/xen/xenplan.conf (nftables bridge family, table bridge xenplan)";
+
 const antispoofRulesDead: Rule = {
   id: 'NF001',
   name: 'antispoof-rules-dead',
   summary:
-    'vif antispoof rules exist (or vifs have ip=) but bridged traffic bypasses iptables (error if antispoof=yes is declared)',
+    'vif antispoof rules exist (or vifs have ip=, or antispoof=yes is declared) but bridged traffic bypasses iptables (error if antispoof=yes)',
   severity: 'warning',
   check(facts) {
     const rules = facts.input.firewall?.physdevRules ?? [];
     const vifs = Object.entries(facts.input.vifIps ?? {})
       .filter(([, ip]) => ip.trim() !== '')
       .map(([vif]) => vif);
-    if (rules.length === 0 && vifs.length === 0) return [];
+    const declared = ['true', 'yes', 'on'].includes(facts.topology.antispoof ?? '');
+    if (rules.length === 0 && vifs.length === 0 && !declared) return [];
     const nf = collectBridgeNf(facts);
     const reasons: string[] = [];
     if (nf.loaded === false) reasons.push('br_netfilter is not loaded');
@@ -28,13 +33,13 @@ const antispoofRulesDead: Rule = {
     const what = [
       ...(rules.length > 0 ? [`${rules.length} physdev FORWARD rule(s)`] : []),
       ...(vifs.length > 0 ? [`ip= on ${listNames(vifs)}`] : []),
+      ...(rules.length === 0 && vifs.length === 0 ? ['antispoof=yes'] : []),
     ];
-    const declared = ['true', 'yes', 'on'].includes(facts.topology.antispoof ?? '');
     return [
       makeFinding(antispoofRulesDead, {
         severity: declared ? 'error' : 'warning',
         message: `Xen antispoof is configured (${listNames(what)}) but ${listNames(reasons)}: bridged guest traffic bypasses iptables, so the antispoof rules never match and guests can spoof source IPs`,
-        fix: `modprobe br_netfilter and sysctl -w ${KEY_NF_CALL_IPTABLES}=1 (config bridge-nf=on) with ACCEPT rules per vif; or declare antispoof off and filter with bridge-family nftables/ebtables`,
+        fix: `${XENPLAN_ANTISPOOF}; or, for Xen's vif-bridge iptables rules, modprobe br_netfilter and sysctl -w ${KEY_NF_CALL_IPTABLES}=1 (config bridge-nf=on)`,
         source:
           'xen tools/hotplug/Linux/vif-common.sh frob_iptable, handle_iptable; ip-sysctl.rst /proc/sys/net/bridge; iptables physdev man page; kernel commit 34666d467cbf',
         objects,
@@ -58,7 +63,7 @@ const bridgedTrafficHitsDropPolicy: Rule = {
     const out: Finding[] = [
       makeFinding(bridgedTrafficHitsDropPolicy, {
         message: `bridged guest traffic${bridges.length > 0 ? ` on ${listNames(bridges)}` : ''} is filtered by the host FORWARD chain (${nf.from}) and dropped: the policy is DROP and no rule accepts bridged traffic`,
-        fix: `iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT (or per-vif ACCEPT rules); or disable bridge-nf explicitly (sysctl -w ${KEY_NF_CALL_IPTABLES}=0, config bridge-nf=off; see NF001 trade-off)`,
+        fix: `iptables -I FORWARD -m physdev --physdev-is-bridged -j ACCEPT, or disable bridge-nf (sysctl -w ${KEY_NF_CALL_IPTABLES}=0, config bridge-nf=off); xenplan's antispoofing (vif-antispoof in /etc/xen/xenplan.conf) filters guests in the nftables bridge family, ahead of iptables and without br_netfilter, either way`,
         source:
           'ip-sysctl.rst /proc/sys/net/bridge; unix.stackexchange.com question 719112; netplan doc/reuse/configure-vm-disable-netfilter.md',
         objects: bridges,

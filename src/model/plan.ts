@@ -25,6 +25,8 @@ export interface Step {
   readonly reason: string;
   /** True when the step interrupts traffic (link down, enslave, address move). */
   readonly disruptive: boolean;
+  /** What the command reads on stdin (an `nft -f -` transaction), when it reads anything. */
+  readonly input?: string;
 }
 
 /** A xenstore write the event makes besides its Steps (shown as a comment in dry-run). */

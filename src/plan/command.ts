@@ -48,6 +48,9 @@ export const ip = {
   routeDel: (spec: readonly string[]): Argv => ['ip', 'route', 'del', ...spec],
 };
 
+/** One nftables transaction read from stdin: all of it is committed, or none. */
+export const NFT_APPLY: Argv = ['nft', '-f', '-'];
+
 export function sysctlSet(key: string, value: string): Argv {
   return ['sysctl', '-q', '-w', `${key}=${value}`];
 }

@@ -23,5 +23,25 @@ or per guest, in its configuration file (xl and xm):
 
 xl runs no network script: to build the bridge at boot, run from a boot script
   ${network} start bridge=xenbr0 bond=bond0 slaves=eth0,eth1
-`;
+${ANTISPOOF_NOTES}`;
 }
+
+/**
+ * Antispoofing on a host that filters bridged frames with iptables. Xen's vif-bridge added
+ * per-vif ACCEPTs to FORWARD; xenplan filters in the nftables bridge family instead (spoofed
+ * frames are dropped before iptables sees them), so two static rules give guests the same
+ * reachability as vif-bridge's pair per vif: out from a guest, anything towards it.
+ */
+export const ANTISPOOF_NOTES = `
+Antispoofing: a guest with ip= in its vif config may send only from those
+addresses and its MAC (vif-antispoof=locked or off in /etc/xen/xenplan.conf
+changes that). It needs no br_netfilter. If this host's iptables FORWARD
+policy is DROP and bridged frames go through iptables (br_netfilter with
+bridge-nf-call-iptables=1: Docker, or network-bridge antispoof=yes), Xen's
+vif-bridge let guests through with rules per vif; with xenplan, add these two
+once (vif+ matches every vif; add the same pair for each vifname):
+  iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-in vif+ \\
+    -j ACCEPT
+  iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-out vif+ \\
+    -j ACCEPT
+`;

@@ -36,6 +36,8 @@ export class XenHost {
       XENSTORED_PATH: this.socket,
       XENPLAN_LOG_DIR: join(this.dir, 'log'),
       XENPLAN_RUN_DIR: join(this.dir, 'run'),
+      // Never the host's /etc/xen/xenplan.conf: a test writes this one when it needs settings.
+      XENPLAN_CONFIG: join(this.dir, 'xenplan.conf'),
     };
   }
 

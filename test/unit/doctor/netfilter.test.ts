@@ -26,6 +26,19 @@ describe('NF001 antispoof-rules-dead', () => {
     expect(run('NF001', input).map((f) => [f.severity, f.objects])).toEqual([['error', ['vif1.0']]]);
   });
 
+  it("the seed's bridge-nf-call-iptables=0 with antispoof=yes: an error whose fix is xenplan's antispoofing", () => {
+    const input = { desired: network({ topology: { antispoof: 'true' } }), sysctlsDeclared: { [NF]: '0' } };
+    const [f, ...rest] = run('NF001', input);
+    expect(rest).toEqual([]);
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain(
+      'Xen antispoof is configured (antispoof=yes) but bridged frames skip iptables',
+    );
+    expect(f?.fix).toMatch(
+      /^use xenplan's antispoofing, which does not need br_netfilter: .*vif-antispoof=ip/,
+    );
+  });
+
   it('fires when br_netfilter is not loaded (no sysctl on the live host)', () => {
     const input = bridgedBond('active-backup')
       .with({ vifIps: { 'vif1.0': '192.0.2.50' } })
@@ -64,6 +77,7 @@ describe('NF002 bridged-traffic-hits-drop-policy', () => {
     expect(rest).toEqual([]);
     expect(f?.severity).toBe('error');
     expect(f?.objects).toEqual(['xenbr0']);
+    expect(f?.fix).toContain("xenplan's antispoofing (vif-antispoof in /etc/xen/xenplan.conf)");
   });
 
   it('does not fire when bridged traffic is accepted', () => {

@@ -486,6 +486,20 @@ describe('install notes', () => {
     expect(notes).toContain("  vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0,script=vif-xenplan' ]\n");
   });
 
+  it('says how a DROP-policy iptables host lets guests through, as vif-bridge did', () => {
+    const notes = renderInstallNotes('/etc/xen/scripts', '/usr/bin/node');
+    expect(notes).toContain(
+      '  iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-in vif+ \\\n    -j ACCEPT\n',
+    );
+    expect(notes).toContain(
+      '  iptables -I FORWARD -m physdev --physdev-is-bridged --physdev-out vif+ \\\n    -j ACCEPT\n',
+    );
+    const lines = notes.split('\n');
+    const from = lines.findIndex((l) => l.startsWith('Antispoofing:'));
+    expect(from).toBeGreaterThan(0);
+    expect(lines.slice(from).filter((l) => l.length > 80)).toEqual([]);
+  });
+
   it('uses absolute paths outside the default scripts directory', () => {
     const notes = renderInstallNotes('/opt/xen/scripts', '/usr/bin/node');
     expect(notes).toContain('  (vif-script /opt/xen/scripts/vif-xenplan)\n');

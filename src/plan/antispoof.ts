@@ -1,0 +1,226 @@
+import {
+  type AntispoofPolicy,
+  chainGuest,
+  type GuestAddresses,
+  guestChain,
+  NFT_BASE_CHAIN,
+  NFT_FAMILY,
+  NFT_MAP,
+  NFT_TABLE,
+} from '../model/antispoof.ts';
+import { XenplanError } from '../model/error.ts';
+import { isIpv4 } from '../model/names.ts';
+import type { Step } from '../model/plan.ts';
+import { NFT_APPLY } from './command.ts';
+import { makeInputStep } from './step.ts';
+
+/**
+ * Antispoofing as nftables transactions (pure). One table `bridge xenplan`: a base chain at
+ * the bridge's prerouting hook, priority -200 (before anything else of the bridge family),
+ * sends each frame by its input port through a verdict map to that guest's chain; a port not
+ * in the map is not touched. Each event's change is one `nft -f -` transaction, committed
+ * whole or not at all, touching only its own guest's chain and map element: events for other
+ * guests (each their own transaction, serialised by the kernel only for the commit) never see
+ * or disturb it.
+ */
+
+const T = `${NFT_FAMILY} ${NFT_TABLE}`;
+
+/** The rules of a filtered guest's chain (each an nft rule body), or undefined: not filtered. */
+export function guestRules(guest: GuestAddresses, policy: AntispoofPolicy): string[] | undefined {
+  if (policy === 'off') return undefined;
+  if (policy === 'ip' && guest.ips.length === 0) return undefined;
+  const { mac } = guest;
+  if (mac === undefined && policy === 'locked')
+    throw new XenplanError(
+      'config',
+      `vif-antispoof=locked needs the guest's MAC but the backend of ${guest.name} has no mac key; set mac= in the guest's vif config`,
+    );
+  const v4 = guest.ips.filter((ip) => isIpv4(ip.split('/')[0] ?? ''));
+  const v6 = guest.ips.filter((ip) => !v4.includes(ip));
+  const rules: string[] = [];
+  const drop = (match: string, why: string) => rules.push(`${match} counter drop comment "${why}"`);
+  if (mac !== undefined) drop(`ether saddr != ${mac}`, 'mac');
+  // A tagged frame carries a header the rules below do not look into: never from a guest.
+  drop('ether type { 8021q, 8021ad }', 'vlan');
+  if (mac !== undefined) drop(`arp saddr ether != ${mac}`, 'arp-mac');
+  // 0.0.0.0 is an ARP probe's sender (RFC 5227): no cache learns from it.
+  if (v4.length > 0) drop(`arp saddr ip != { ${['0.0.0.0', ...v4].join(', ')} }`, 'arp-ip');
+  // A guest is never the network's DHCP server or router.
+  drop('ether type ip udp sport 67 udp dport 68', 'dhcp-server');
+  drop('ether type ip6 udp sport 547 udp dport 546', 'dhcp-server');
+  drop('icmpv6 type nd-router-advert', 'ra');
+  if (guest.ips.length === 0) return rules;
+  if (v4.length > 0) {
+    // A DHCP client asks before it has an address.
+    rules.push('ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept');
+    drop(`ip saddr != { ${v4.join(', ')} }`, 'ipv4');
+  } else drop('ether type ip', 'ipv4');
+  // Duplicate address detection and MLD speak before an address is owned, from ::.
+  rules.push(
+    'ip6 saddr :: icmpv6 type { nd-neighbor-solicit, mld-listener-report, mld2-listener-report } accept',
+  );
+  // The link-local and SLAAC addresses derived from the MAC: any prefix, the MAC's EUI-64.
+  if (mac !== undefined) rules.push(`ether type ip6 @nh,128,64 ${eui64(mac)} accept`);
+  if (v6.length > 0) rules.push(`ip6 saddr { ${v6.join(', ')} } accept`);
+  drop('ether type ip6', 'ipv6');
+  return rules;
+}
+
+/** The modified EUI-64 interface identifier of a MAC (RFC 4291 appendix A), as nft hex. */
+export function eui64(mac: string): string {
+  const bytes = mac.split(':').map((b) => Number.parseInt(b, 16));
+  bytes[0] = (bytes[0] ?? 0) ^ 0x02;
+  const id = [...bytes.slice(0, 3), 0xff, 0xfe, ...bytes.slice(3)];
+  return `0x${id.map((b) => b.toString(16).padStart(2, '0')).join('')}`;
+}
+
+/** Creates the table, map and base chain when missing; leaves them as they are otherwise. */
+function tableLines(): string[] {
+  return [
+    `add table ${T}`,
+    `add map ${T} ${NFT_MAP} { type ifname : verdict; }`,
+    `add chain ${T} ${NFT_BASE_CHAIN} { type filter hook prerouting priority -200; policy accept; }`,
+    // Flushed and refilled in the same transaction: its one rule, never twice, never absent.
+    `flush chain ${T} ${NFT_BASE_CHAIN}`,
+    `add rule ${T} ${NFT_BASE_CHAIN} iifname vmap @${NFT_MAP}`,
+  ];
+}
+
+/** The transaction that (re)places one guest's chain and its map element. */
+export function nftGuestScript(name: string, rules: readonly string[]): string {
+  const chain = guestChain(name);
+  return lines([
+    ...tableLines(),
+    `add chain ${T} ${chain}`,
+    `flush chain ${T} ${chain}`,
+    ...rules.map((rule) => `add rule ${T} ${chain} ${rule}`),
+    `add element ${T} ${NFT_MAP} { "${name}" : goto ${chain} }`,
+  ]);
+}
+
+/**
+ * The transaction that removes guests' chains and map elements. nft (before 1.0.8's
+ * `destroy`) fails to delete what is missing, so each object is added first: the pair is a
+ * delete that succeeds whether or not a crashed run left it.
+ */
+export function nftRemoveScript(names: readonly string[]): string {
+  const out = [`add table ${T}`, `add map ${T} ${NFT_MAP} { type ifname : verdict; }`];
+  for (const name of names) {
+    const chain = guestChain(name);
+    out.push(
+      `add chain ${T} ${chain}`,
+      `add element ${T} ${NFT_MAP} { "${name}" : goto ${chain} }`,
+      `delete element ${T} ${NFT_MAP} { "${name}" }`,
+      `flush chain ${T} ${chain}`,
+      `delete chain ${T} ${chain}`,
+    );
+  }
+  return lines(out);
+}
+
+function lines(list: readonly string[]): string {
+  return `${list.join('\n')}\n`;
+}
+
+/**
+ * One vif event's antispoofing change: the steps (at most one nft transaction) and the mark
+ * to record once they ran (its text; null: remove it; undefined: leave it alone).
+ *
+ * The mark (a file per guest under the run directory, see cli) holds the vif's ifindex and
+ * the transaction that was applied. It is how an event observes its guest's rules without a
+ * third process: a mark equal to the desired one means this very device already has these
+ * rules. A new device (a new guest) has a new ifindex, so it never inherits a stale mark.
+ */
+export interface AntispoofChange {
+  readonly steps: readonly Step[];
+  readonly mark?: string | null;
+}
+
+export function markText(ifindex: number, script: string): string {
+  return `ifindex ${ifindex}\n${script}`;
+}
+
+/** online / add: the guest's rules, from the policy and its backend; nothing when converged. */
+export function planAntispoofOnline(
+  policy: AntispoofPolicy,
+  guest: GuestAddresses,
+  ifindex: number,
+  mark: string | undefined,
+): AntispoofChange {
+  const rules = guestRules(guest, policy);
+  if (rules === undefined) {
+    if (mark === undefined) return { steps: [] };
+    return {
+      steps: [
+        removeStep(
+          guest.name,
+          `${guest.name} is not filtered (vif-antispoof=${policy}${policy === 'ip' ? ', no ip key' : ''}): remove its rules`,
+        ),
+      ],
+      mark: null,
+    };
+  }
+  const script = nftGuestScript(guest.name, rules);
+  const want = markText(ifindex, script);
+  if (mark === want) return { steps: [] };
+  const what = guest.ips.length > 0 ? `${guest.mac ?? 'any MAC'}, ${guest.ips.join(' ')}` : (guest.mac ?? '');
+  return {
+    steps: [
+      makeInputStep(
+        `antispoof:${guest.name}`,
+        'firewall',
+        NFT_APPLY,
+        script,
+        `vif-antispoof=${policy}: ${guest.name} may send only from ${what} (${mark === undefined ? 'no rules yet' : 'rules differ or belong to an older device'})`,
+      ),
+    ],
+    mark: want,
+  };
+}
+
+/** offline / remove: the guest's rules go, when an online left a mark (or began to). */
+export function planAntispoofOffline(name: string, mark: string | undefined): AntispoofChange {
+  if (mark === undefined) return { steps: [] };
+  return { steps: [removeStep(name, `${name} is going away: remove its rules`)], mark: null };
+}
+
+/** gc: chains of guests whose vif no longer exists. */
+export function planAntispoofGc(chains: readonly string[], present: readonly string[]): Step[] {
+  const gone = chains
+    .map(chainGuest)
+    .filter((name): name is string => name !== undefined && !present.includes(name));
+  if (gone.length === 0) return [];
+  return [
+    makeInputStep(
+      'antispoof:gc',
+      'firewall',
+      NFT_APPLY,
+      nftRemoveScript(gone),
+      `rules of vifs that no longer exist: ${gone.join(', ')}`,
+    ),
+  ];
+}
+
+/**
+ * gc: put back the rules of a vif whose mark says they were applied but whose chain is gone
+ * (a firewall reload flushed the ruleset): the mark holds the very transaction. Nothing for
+ * a pending mark (that online never finished: its guest's next online redoes it).
+ */
+export function planAntispoofRestore(name: string, mark: string): Step[] {
+  const match = /^ifindex [0-9]+\n([\s\S]+)$/.exec(mark);
+  if (!match) return [];
+  return [
+    makeInputStep(
+      `antispoof:${name}:restore`,
+      'firewall',
+      NFT_APPLY,
+      match[1]!,
+      `${name} was filtered but its rules are gone (a ruleset flush?): apply them again`,
+    ),
+  ];
+}
+
+function removeStep(name: string, reason: string): Step {
+  return makeInputStep(`antispoof:${name}`, 'firewall', NFT_APPLY, nftRemoveScript([name]), reason);
+}
