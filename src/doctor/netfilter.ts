@@ -10,14 +10,16 @@ const antispoofRulesDead: Rule = {
   id: 'NF001',
   name: 'antispoof-rules-dead',
   summary:
-    'vif antispoof rules exist (or vifs have ip=) but bridged traffic bypasses iptables (error if antispoof=yes is declared)',
+    'vif antispoof rules exist, vifs have ip= or antispoof=yes is declared, but bridged traffic bypasses iptables (error with antispoof=yes)',
   severity: 'warning',
   check(facts) {
     const rules = facts.input.firewall?.physdevRules ?? [];
     const vifs = Object.entries(facts.input.vifIps ?? {})
       .filter(([, ip]) => ip.trim() !== '')
       .map(([vif]) => vif);
-    if (rules.length === 0 && vifs.length === 0) return [];
+    // antispoof=yes declares that guests rely on Xen's antispoof rules, even before any exist.
+    const declared = ['true', 'yes', 'on'].includes(facts.topology.antispoof ?? '');
+    if (rules.length === 0 && vifs.length === 0 && !declared) return [];
     const nf = collectBridgeNf(facts);
     const reasons: string[] = [];
     if (nf.loaded === false) reasons.push('br_netfilter is not loaded');
@@ -25,16 +27,17 @@ const antispoofRulesDead: Rule = {
     if (reasons.length === 0) return [];
     const ruleVifs = rules.map((r) => PHYSDEV_IN.exec(r)?.[1]).filter((v): v is string => v !== undefined);
     const objects = [...new Set([...vifs, ...ruleVifs])];
+    if (objects.length === 0) objects.push(...facts.bridges.map((b) => b.name));
     const what = [
       ...(rules.length > 0 ? [`${rules.length} physdev FORWARD rule(s)`] : []),
       ...(vifs.length > 0 ? [`ip= on ${listNames(vifs)}`] : []),
+      ...(rules.length === 0 && vifs.length === 0 ? ['antispoof=yes is declared'] : []),
     ];
-    const declared = ['true', 'yes', 'on'].includes(facts.topology.antispoof ?? '');
     return [
       makeFinding(antispoofRulesDead, {
         severity: declared ? 'error' : 'warning',
         message: `Xen antispoof is configured (${listNames(what)}) but ${listNames(reasons)}: bridged guest traffic bypasses iptables, so the antispoof rules never match and guests can spoof source IPs`,
-        fix: `modprobe br_netfilter and sysctl -w ${KEY_NF_CALL_IPTABLES}=1 (config bridge-nf=on) with ACCEPT rules per vif; or declare antispoof off and filter with bridge-family nftables/ebtables`,
+        fix: `modprobe br_netfilter and sysctl -w ${KEY_NF_CALL_IPTABLES}=1 (config bridge-nf=on) with ACCEPT rules per vif; or declare antispoof=no and filter with bridge-family nftables/ebtables`,
         source:
           'xen tools/hotplug/Linux/vif-common.sh frob_iptable, handle_iptable; ip-sysctl.rst /proc/sys/net/bridge; iptables physdev man page; kernel commit 34666d467cbf',
         objects,

@@ -27,7 +27,7 @@ export type { Rule } from './rule.ts';
  *   balance-rr/balance-xor need (silences BOND006).
  * - `slb` = `filtered`: balance-xor with xmit_hash_policy=vlan+srcmac has SLB-style receive
  *   filtering (NM balance-slb), so it counts as safe across switches (BOND002, BOND006).
- * - `antispoof` = `true`: the admin relies on vif antispoofing; NF001 becomes an error.
+ * - `antispoof` = `yes`: the admin relies on vif antispoofing; NF001 becomes an error.
  */
 export const RULES: readonly Rule[] = [
   ...BOND_MODE_RULES,
