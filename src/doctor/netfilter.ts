@@ -10,7 +10,7 @@ const antispoofRulesDead: Rule = {
   id: 'NF001',
   name: 'antispoof-rules-dead',
   summary:
-    'vif antispoof rules exist, vifs have ip= or antispoof=yes is declared, but bridged traffic bypasses iptables (error with antispoof=yes)',
+    'vif antispoof rules exist, vifs have an ip in xenstore or antispoof=yes is declared, but bridged traffic bypasses iptables (error with antispoof=yes)',
   severity: 'warning',
   check(facts) {
     const rules = facts.input.firewall?.physdevRules ?? [];
@@ -49,7 +49,7 @@ const antispoofRulesDead: Rule = {
 const bridgedTrafficHitsDropPolicy: Rule = {
   id: 'NF002',
   name: 'bridged-traffic-hits-drop-policy',
-  summary: 'bridge-nf-call-iptables=1 and FORWARD policy DROP with no ACCEPT for bridged traffic',
+  summary: 'bridge-nf-call-iptables on and FORWARD policy DROP with no ACCEPT for bridged traffic',
   severity: 'error',
   check(facts) {
     const fw = facts.input.firewall;

@@ -49,7 +49,7 @@ describe('xenplan doctor --config-only on ifcfg files', () => {
       "  XEN001 netloop layout: dom0's address on veth0 behind vif0.0 in xenbr0: fine on Xen 3.x; on current kernels (no netloop driver) put it on the bridge\n",
     );
     expect(run.stdout).toContain(
-      "    fix: bond-mode=active-backup (BONDING_OPTS='mode=active-backup miimon=100 primary=eth0'); or 802.3ad if the switch(es) act as one LACP partner\n",
+      "    fix: bond-mode=active-backup miimon=100 bond.primary=eth0 (ifcfg: BONDING_OPTS='mode=active-backup miimon=100 primary=eth0'); or 802.3ad if the switch(es) act as one LACP partner\n",
     );
     expect(run.stdout.endsWith('\n1 error, 1 warning, 2 info.\n')).toBe(true);
   });
