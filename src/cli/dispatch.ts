@@ -35,6 +35,7 @@ Commands:
   doctor [key=value ...]     review a bonded bridge setup, from settings and the live host
   install [--udev]           copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
   uninstall [--prefix DIR]   remove exactly what install put there
+  examples DIR               write the example ifcfg files and settings into DIR
   help                       this help
 
 Options:
@@ -87,6 +88,8 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return (await import('./doctor.ts')).runDoctor(ctx, rest);
     case 'install':
       return (await import('./install.ts')).runInstall(ctx, rest);
+    case 'examples':
+      return (await import('./examples.ts')).runExamples(ctx, rest);
     case 'uninstall':
       return (await import('./install.ts')).runUninstall(ctx, rest);
     case 'xenstored': {

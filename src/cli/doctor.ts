@@ -116,6 +116,7 @@ export async function gatherDoctorInput(
     ...(desired === undefined ? {} : { desired }),
     ...(declared?.noarp === undefined ? {} : { noarp: declared.noarp }),
     ...(declared?.sysctls === undefined ? {} : { sysctlsDeclared: declared.sysctls }),
+    ...(declared?.ignored === undefined ? {} : { ignored: declared.ignored }),
     ...(host === undefined
       ? {}
       : { observed: host, ...(await observeDoctorFacts(ctx.runner, ctx.files, host)) }),

@@ -29,6 +29,19 @@ export interface DoctorInput {
   readonly noarp?: readonly string[];
   /** Sysctls the setup declares (sysctl.conf), e.g. `net.bridge.bridge-nf-call-iptables` = `0`. */
   readonly sysctlsDeclared?: Readonly<Record<string, string>>;
+  /** ifcfg lines read but not used, with why (IFCFG001). */
+  readonly ignored?: readonly IgnoredSetting[];
   /** vif name → its xenstore `ip` key, when known. */
   readonly vifIps?: Readonly<Record<string, string>>;
+}
+
+/** A line of the admin's configuration that xenplan reads but does not use, and why. */
+export interface IgnoredSetting {
+  /** `file:line`. */
+  readonly where: string;
+  readonly device: string;
+  readonly key: string;
+  readonly value: string;
+  /** Why it is not used: what it did (or did not do) before, and what to write instead. */
+  readonly reason: string;
 }
