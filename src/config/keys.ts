@@ -165,7 +165,8 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
   {
     key: 'dom0-mac',
     type: 'MAC address',
-    help: "pin the netloop veth's MAC",
+    default: "the uplink's MAC, which then carries fe:ff:ff:ff:ff:ff (as Xen 3.x)",
+    help: "the netloop veth's MAC",
     example: 'dom0-mac=00:16:3e:00:01:00',
     check: checkMacValue,
   },

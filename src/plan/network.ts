@@ -3,12 +3,13 @@ import { findLink, type HostState, type Link } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import { makePlan, type Plan, type Step } from '../model/plan.ts';
 import type { EnslavedDevice, SettingChange, StartRecord } from '../model/record.ts';
+import { PORT_MAC } from '../model/vif.ts';
 import { planAddresses } from './address.ts';
 import { bondMac, planBond } from './bond.ts';
 import { listBridgeChanges, planBridge } from './bridge.ts';
 import { ip } from './command.ts';
 import { planLinkUp } from './link.ts';
-import { planNetloop } from './netloop.ts';
+import { netloopMac, planNetloop } from './netloop.ts';
 import { planRoutes, routeKey, withRouteFamilies } from './route.ts';
 import { makeStep } from './step.ts';
 import { planBridgeNf } from './sysctl.ts';
@@ -108,22 +109,28 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
   }
   steps.push(...finish);
 
-  // Bridge, its MAC, the uplink in it.
+  // Bridge, its MAC, the uplink in it. Netloop with dom0 on the uplink's MAC: every port and
+  // the bridge carry Xen's port MAC, as under Xen 3.x, so only dom0's veth answers to it.
   const bridge = findLink(host, bridgeName);
   steps.push(...planBridge(want.bridge, host));
   settings.push(...listBridgeChanges(want.bridge, host));
   if (!bridge) created.push(bridgeName);
-  if (uplinkMac !== undefined && (bridge?.mac !== uplinkMac || bridge.macPinned === false)) {
+  const portMacBridge = want.dom0.kind === 'netloop' && netloopMac(want.dom0, uplinkMac).fromUplink;
+  const bridgeMac = portMacBridge ? PORT_MAC : uplinkMac;
+  if (bridgeMac !== undefined && (bridge?.mac !== bridgeMac || bridge.macPinned === false)) {
     // Pinning the MAC it already has changes nothing ip could put back.
-    if (bridge?.mac !== undefined && bridge.mac !== uplinkMac)
+    if (bridge?.mac !== undefined && bridge.mac !== bridgeMac)
       settings.push({ dev: bridgeName, kind: 'mac', before: bridge.mac });
+    const why = portMacBridge
+      ? `Xen's port MAC: ${want.uplink}'s MAC belongs to dom0's netloop device`
+      : `${want.uplink}'s, pinned so it never changes as vifs come and go`;
     steps.push(
       makeStep(
         `bridge:${bridgeName}:mac`,
         'bridge',
-        ip.linkMac(bridgeName, uplinkMac),
-        `${bridgeName} MAC: want ${uplinkMac} (${want.uplink}'s, pinned so it never changes as vifs come and go), have ${
-          bridge?.mac === uplinkMac ? `${bridge.mac} but not pinned` : (bridge?.mac ?? 'none yet')
+        ip.linkMac(bridgeName, bridgeMac),
+        `${bridgeName} MAC: want ${bridgeMac} (${why}), have ${
+          bridge?.mac === bridgeMac ? `${bridge.mac} but not pinned` : (bridge?.mac ?? 'none yet')
         }`,
       ),
     );
@@ -148,7 +155,7 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
   else ups.push(...planLinkUp(want.uplink, host));
   ups.push(...planLinkUp(bridgeName, host));
   if (want.dom0.kind === 'netloop') {
-    const netloop = planNetloop(want.dom0, bridgeName, host);
+    const netloop = planNetloop(want.dom0, bridgeName, host, { name: want.uplink, mac: uplinkMac });
     created.push(...netloop.created);
     settings.push(...netloop.settings);
     enslaved.push(...netloop.enslaved);
