@@ -89,7 +89,8 @@ export function planNetloop(
   // The uplink gives its MAC up to dom0's veth: two devices with one MAC on a LAN collide.
   const uplinkLink = findLink(host, uplink.name);
   if (fromUplink && uplink.mac?.toLowerCase() !== PORT_MAC) {
-    if (uplinkLink?.mac !== undefined) settings.push({ dev: uplink.name, kind: 'mac', before: uplinkLink.mac });
+    if (uplinkLink?.mac !== undefined)
+      settings.push({ dev: uplink.name, kind: 'mac', before: uplinkLink.mac });
     steps.push(
       makeStep(
         `link:${uplink.name}:mac`,
