@@ -141,7 +141,7 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
     key: 'address',
     type: 'CIDR list',
     default: 'the addresses found on the uplink',
-    help: "dom0's addresses, comma separated or repeated",
+    help: "dom0's addresses, comma separated or repeated, each with its prefix: the whole set (others on the uplink or the bridge are removed)",
     example: 'address=192.0.2.11/24',
     list: true,
     check: checkAddress,

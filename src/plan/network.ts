@@ -167,7 +167,9 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
   // dom0's addresses and routes.
   const sources = addressSources(want);
   const addresses = planAddresses(host, holder, sources, {
-    ...(want.addresses === undefined ? {} : { explicit: want.addresses }),
+    ...(want.addresses === undefined
+      ? {}
+      : { explicit: want.addresses, explicitFrom: want.addressesFrom ?? 'address=' }),
     downed,
   });
   warnings.push(...addresses.warnings);

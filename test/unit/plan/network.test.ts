@@ -124,6 +124,51 @@ describe('planNetworkStart: single NIC', () => {
     });
   });
 
+  it('an explicit address list is the whole set: an address already on the bridge but not listed goes', () => {
+    const converged = host(
+      [link('eth0', { mac: MAC0, master: 'xenbr0' }), bridge('xenbr0', MAC0)],
+      [v4('xenbr0', '192.0.2.11/24')],
+      [route('default', 'xenbr0', { gateway: '192.0.2.1' })],
+    );
+    const { plan, record } = planNetworkStart(single({ addresses: ['192.0.2.12/24'] }), converged);
+    expect(plan.steps.map((s) => [s.id, s.argv.join(' '), s.reason])).toEqual([
+      [
+        'address:xenbr0:192.0.2.12/24',
+        'ip address add 192.0.2.12/24 dev xenbr0',
+        '192.0.2.12/24 belongs on xenbr0 (given by address=)',
+      ],
+      [
+        'address:xenbr0:192.0.2.11/24:del',
+        'ip address del 192.0.2.11/24 dev xenbr0',
+        "192.0.2.11/24 leaves xenbr0: not among dom0's addresses (address= lists the whole set)",
+      ],
+    ]);
+    // stop puts it back.
+    expect(record.addresses).toContainEqual({
+      from: 'xenbr0',
+      to: 'xenbr0',
+      cidr: '192.0.2.11/24',
+      family: 'inet',
+    });
+    // The same list again: nothing to do.
+    const after = host(
+      [link('eth0', { mac: MAC0, master: 'xenbr0' }), bridge('xenbr0', MAC0)],
+      [v4('xenbr0', '192.0.2.12/24')],
+      [route('default', 'xenbr0', { gateway: '192.0.2.1' })],
+    );
+    expect(planNetworkStart(single({ addresses: ['192.0.2.12/24'] }), after).plan.steps).toEqual([]);
+  });
+
+  it('step reasons name where the addresses come from (IPADDR in an ifcfg file, not address=)', () => {
+    const { plan } = planNetworkStart(
+      single({ addresses: ['192.0.2.12/24'], addressesFrom: 'IPADDR in ifcfg-xenbr0' }),
+      host([link('eth0', { mac: MAC0, master: 'xenbr0' }), bridge('xenbr0', MAC0)]),
+    );
+    expect(plan.steps.map((s) => s.reason)).toEqual([
+      '192.0.2.12/24 belongs on xenbr0 (given by IPADDR in ifcfg-xenbr0)',
+    ]);
+  });
+
   it('explicit address= and gateway= are put on the bridge; the NIC keeps none', () => {
     const { plan } = planNetworkStart(
       single({ addresses: ['198.51.100.7/24'], gateway: '198.51.100.1', bridgeNf: 'off' }),
