@@ -52,6 +52,19 @@ function checkUplink(want: NetworkDesired, host: HostState): Link | undefined {
 }
 
 /**
+ * A bond to create on a kernel without the bonding driver would pass dry-run and then fail in
+ * apply with "Unknown device type": say so before anything changes, and what to do.
+ */
+function checkBonding(bond: string, host: HostState): void {
+  const support = host.bonding;
+  if (support?.state !== 'absent' || findLink(host, bond) !== undefined) return;
+  throw new XenplanError(
+    'environment',
+    `bond=${bond}: the running kernel ${support.kernel} has no bonding driver (${support.looked}); nothing was changed. Install the modules of the running kernel (Debian: linux-image-${support.kernel}) or boot one with bonding, then run start again; or give netdev=NIC for one NIC without a bond`,
+  );
+}
+
+/**
  * The whole start plan, ordered so dom0 is cut off as briefly as possible: bond (created down,
  * mode first), slaves (down, enslaved), bridge with its options and the uplink's MAC, uplink
  * enslaved, everything up, then addresses (added on the new holder, then deleted from the old
@@ -83,6 +96,7 @@ export function planNetworkStart(want: NetworkDesired, observed: HostState): Net
   const finish: Step[] = [];
   const slaveUps: Step[] = [];
   if (want.bond !== undefined) {
+    checkBonding(want.bond.name, host);
     const bond = planBond(want.bond, host);
     steps.push(...bond.prepare, ...bond.slaves);
     finish.push(...bond.finish);
