@@ -18,13 +18,17 @@ export function renderScript(plan: Plan, options: RenderOptions): string {
   for (const warning of plan.warnings) lines.push(`# warning: ${commentText(warning)}`);
   if (plan.steps.length === 0) lines.push('# nothing to do: the host already matches (0 steps)');
   else lines.push(`# ${plan.steps.length} step${plan.steps.length === 1 ? '' : 's'}`);
-  lines.push('set -e');
+  // The steps run in a subshell with set -e: a failing step stops the steps after it, and
+  // the script exits non-zero under sh, but pasted into an admin's interactive shell (an SSH
+  // session) it ends only the subshell, never the session.
+  if (plan.steps.length > 0) lines.push('( set -e');
   for (const step of plan.steps) {
     const marker = step.disruptive ? ' (interrupts traffic)' : '';
     lines.push(`# [${step.phase}] ${commentText(step.reason)}${marker}`);
     if (step.input === undefined) lines.push(renderArgv(step.argv));
     else lines.push(...hereDocument(renderArgv(step.argv), step.input));
   }
+  if (plan.steps.length > 0) lines.push(')');
   for (const write of plan.xenstore)
     lines.push(
       `# then xenstore: ${commentText(renderArgv(['xenstore-write', write.path, write.value]))}  # ${commentText(write.reason)}`,

@@ -36,6 +36,7 @@ Commands:
   antispoof status|gc        guests' antispoof rules and drops; remove stale ones
   install [--udev]           copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
   uninstall [--prefix DIR]   remove exactly what install put there
+  examples DIR               write the example ifcfg files and settings into DIR
   help                       this help
 
 Options:
@@ -90,6 +91,8 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return (await import('./antispoof.ts')).runAntispoof(ctx, rest);
     case 'install':
       return (await import('./install.ts')).runInstall(ctx, rest);
+    case 'examples':
+      return (await import('./examples.ts')).runExamples(ctx, rest);
     case 'uninstall':
       return (await import('./install.ts')).runUninstall(ctx, rest);
     case 'xenstored': {

@@ -60,7 +60,7 @@ Exit codes:
   0   no errors (warnings and info may have been printed)
   1   at least one finding is an error
   2   usage: unknown option, or --config-only without settings
-  4   configuration: a setting or value is invalid, or config=/ifcfg= cannot be read
+  4   configuration: a setting or value is invalid, or config= or ifcfg= cannot be read
   5   environment: the host could not be observed (ip failed)
   70  internal error (a bug: please report it)
 `;
@@ -116,6 +116,7 @@ export async function gatherDoctorInput(
     ...(desired === undefined ? {} : { desired }),
     ...(declared?.noarp === undefined ? {} : { noarp: declared.noarp }),
     ...(declared?.sysctls === undefined ? {} : { sysctlsDeclared: declared.sysctls }),
+    ...(declared?.ignored === undefined ? {} : { ignored: declared.ignored }),
     ...(host === undefined
       ? {}
       : { observed: host, ...(await observeDoctorFacts(ctx.runner, ctx.files, host)) }),

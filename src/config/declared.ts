@@ -2,6 +2,7 @@
  * What ifcfg files, the config file or words declare that xenplan does not apply, kept for
  * doctor: devices with ARP off, sysctls set elsewhere, MACs and ONBOOT per device. Pure.
  */
+import type { IgnoredSetting } from '../model/doctor.ts';
 import type { Source } from './source.ts';
 
 /** What ifcfg files, the config file or words declare that xenplan does not apply (for doctor). */
@@ -14,6 +15,8 @@ export interface DeclaredFacts {
   macs?: Record<string, string>;
   /** ONBOOT per device. */
   onboot?: Record<string, boolean>;
+  /** ifcfg lines read but not used, with why. */
+  ignored?: IgnoredSetting[];
 }
 
 /** The declared facts from the merged settings (noarp=, sysctl.*=) and from ifcfg (MACs, ONBOOT). */
@@ -26,5 +29,6 @@ export function buildDeclared(m: Source, fromIfcfg: DeclaredFacts): DeclaredFact
   if (Object.keys(sysctls).length > 0) declared.sysctls = sysctls;
   if (fromIfcfg.macs !== undefined) declared.macs = fromIfcfg.macs;
   if (fromIfcfg.onboot !== undefined) declared.onboot = fromIfcfg.onboot;
+  if (fromIfcfg.ignored !== undefined && fromIfcfg.ignored.length > 0) declared.ignored = fromIfcfg.ignored;
   return declared;
 }

@@ -98,6 +98,7 @@ export function buildDesired(
   });
 
   const addresses = list('address');
+  const addressesFrom = sourceOf(m.get('address')?.here);
   const gateway = str('gateway');
   // Facts about the world outside the host, declared for doctor (never applied).
   const topology: Record<string, string> = {};
@@ -110,7 +111,7 @@ export function buildDesired(
     uplink: uplink ?? '',
     ...(bond === undefined ? {} : { bond }),
     dom0,
-    ...(addresses === undefined ? {} : { addresses: [...addresses] }),
+    ...(addresses === undefined ? {} : { addresses: [...addresses], addressesFrom }),
     ...(gateway === undefined ? {} : { gateway }),
     ...(str('dhcp') === 'move' ? { dhcp: 'move' as const } : {}),
     bridgeNf: (str('bridge-nf') ?? 'keep') as BridgeNf,
@@ -145,6 +146,17 @@ function buildBond(name: string, slaves: readonly string[], m: Source, problems:
   if (primary !== undefined && !slaves.includes(primary))
     problems.push(`${m.get('bond.primary')?.here}: is not one of slaves=${slaves.join(',')}`);
   return { name, slaves: [...slaves], mode, options };
+}
+
+/**
+ * Names where a setting was read, for step reasons: the words (`address=`), a config file
+ * (`address= in FILE`) or an ifcfg file (`IPADDR in ifcfg-NAME`), from the entry's place.
+ */
+function sourceOf(here: string | undefined): string {
+  const file = here === undefined ? undefined : /^(.+?):[0-9]+: /.exec(here)?.[1];
+  if (file === undefined) return 'address=';
+  const base = file.slice(file.lastIndexOf('/') + 1);
+  return base.startsWith('ifcfg-') ? `IPADDR in ${base}` : `address= in ${file}`;
 }
 
 /** Settings that only declare facts for doctor; they land in NetworkDesired.topology. */

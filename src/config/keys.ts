@@ -141,7 +141,7 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
     key: 'address',
     type: 'CIDR list',
     default: 'the addresses found on the uplink',
-    help: "dom0's addresses, comma separated or repeated",
+    help: "dom0's addresses, comma separated or repeated, each with its prefix: the whole set (others on the uplink or the bridge are removed)",
     example: 'address=192.0.2.11/24',
     list: true,
     check: checkAddress,
@@ -173,7 +173,8 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
   {
     key: 'dom0-mac',
     type: 'MAC address',
-    help: "pin the netloop veth's MAC",
+    default: "the uplink's MAC, which then carries fe:ff:ff:ff:ff:ff (as Xen 3.x)",
+    help: "the netloop veth's MAC",
     example: 'dom0-mac=00:16:3e:00:01:00',
     check: checkMacValue,
   },

@@ -70,7 +70,7 @@ export function parseNetworkSettings(input: SettingsInput): {
     const parsed = parseIfcfgFiles(input.ifcfg, typeof wanted === 'string' ? wanted : undefined);
     ifcfgProblems.push(...parsed.problems);
     ifcfg = readSource(parsed.settings, false, ifcfgProblems);
-    ifcfgDeclared = parsed.declared;
+    ifcfgDeclared = { ...parsed.declared, ignored: parsed.ignored };
   }
 
   // Problems in the order an admin reads them: ifcfg, then the file by line, then the words.

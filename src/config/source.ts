@@ -30,12 +30,13 @@ function written(key: string, value: string): string {
   return `${/^[\x21-\x7e]+$/.test(key) && !key.includes('"') ? key : show(key)}=${showValue(value)}`;
 }
 
-interface Resolved {
+/** A known key: its canonical name and its spec; a string says why the key is unknown. */
+export interface Resolved {
   readonly canonical: string;
   readonly spec: Pick<NetworkKey, 'check' | 'list' | 'commandLineOnly'>;
 }
 
-function resolveKey(key: string): Resolved | string {
+export function resolveKey(key: string): Resolved | string {
   if (key === 'bond.mode') return resolveKey('bond-mode');
   if (key === 'bond.miimon') return resolveKey('miimon');
   if (key.startsWith('bond.')) {

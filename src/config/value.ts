@@ -56,9 +56,15 @@ export function checkMtuValue(value: string): Checked {
   return problem === undefined ? ok(value) : bad(problem);
 }
 
+/** dom0's address as CIDR: without a prefix the kernel would make it a /32 (or /128) host route. */
 export function checkAddress(value: string): Checked {
   const problem = checkCidr(value);
-  return problem === undefined ? ok(value.toLowerCase()) : bad(problem);
+  if (problem !== undefined) return bad(problem);
+  if (!value.includes('/'))
+    return bad(
+      `${value} has no prefix length; expected CIDR like ${value.includes(':') ? `${value}/64` : `${value}/24`}`,
+    );
+  return ok(value.toLowerCase());
 }
 
 export function checkIpValue(value: string): Checked {

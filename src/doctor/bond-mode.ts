@@ -11,6 +11,13 @@ export function suggestActiveBackup(bond: BondFacts): string {
   return `mode=active-backup miimon=${miimon}${primary}`;
 }
 
+/** The same as network-script keys, then the ifcfg line: what a fix names. */
+export function suggestActiveBackupFix(bond: BondFacts): string {
+  const miimon = bond.miimon !== undefined && bond.miimon > 0 ? bond.miimon : 100;
+  const primary = bond.slaves[0] === undefined ? '' : ` bond.primary=${bond.slaves[0]}`;
+  return `bond-mode=active-backup miimon=${miimon}${primary} (ifcfg: BONDING_OPTS='${suggestActiveBackup(bond)}')`;
+}
+
 function isSlb(facts: Facts, bond: BondFacts): boolean {
   return (
     bond.mode === 'balance-xor' &&
@@ -33,7 +40,7 @@ const rrUnderBridge: Rule = {
             `${b.name} is in mode balance-rr under bridge ${b.bridge}: balance-rr sprays guest frames across ` +
             `${listNames(b.slaves) || 'its slaves'}; it needs a static EtherChannel and is not supported under a ` +
             'VM bridge; expect MAC flapping, loops, loss and reordering',
-          fix: `bond-mode=active-backup (BONDING_OPTS='${suggestActiveBackup(b)}'); or 802.3ad if the switch(es) act as one LACP partner`,
+          fix: `${suggestActiveBackupFix(b)}; or 802.3ad if the switch(es) act as one LACP partner`,
           source:
             'bonding.rst §5, §12.1.1; RHV Technical Reference "Bonds"; RHEL 6/7 Virtualization guide; Red Hat KB 67546',
           objects: [b.name, b.bridge ?? ''],
@@ -65,7 +72,7 @@ const multiSwitchUnsafeMode: Rule = {
           message:
             `${b.name} (mode ${b.mode}): slaves ${listNames(b.slaves)} terminate on independent switches (${how}); ` +
             'only active-backup is safe without MLAG/stacking',
-          fix: `bond-mode=active-backup with primary (BONDING_OPTS='${suggestActiveBackup(b)}'); or make the switches one LACP partner (MLAG/vPC/stack), mode=802.3ad and declare lacp=mlag`,
+          fix: `${suggestActiveBackupFix(b)}; or make the switches one LACP partner (MLAG/vPC/stack), bond-mode=802.3ad and declare lacp=mlag`,
           source:
             'bonding.rst §11.2.1; openvswitch Documentation/topics/bonding.rst "Active Backup Bonding"; wiki.xenproject.org XCP_NIC_Bonding',
           objects: [b.name, ...b.slaves],
@@ -103,7 +110,7 @@ const lacpSplitAggregator: Rule = {
           message:
             `${b.name}: LACP did not form one aggregator (${reasons.join('; ')}); only one aggregator is active ` +
             '(ad_select), so the other link carries nothing or the switch side is not LACP',
-          fix: `configure MLAG/vPC/stack (one LACP partner) on the switches, or bond-mode=active-backup (BONDING_OPTS='${suggestActiveBackup(b)}')`,
+          fix: `configure MLAG/vPC/stack (one LACP partner) on the switches, or ${suggestActiveBackupFix(b)}`,
           source: 'bonding.rst 802.3ad prerequisites and ad_select; Red Hat KB 27863',
           objects: [b.name, ...slaves.map((s) => s.name)],
         }),
@@ -126,7 +133,7 @@ const tlbAlbUnderBridge: Rule = {
           message:
             `${b.name} is in mode ${b.mode} under bridge ${b.bridge}: tlb/alb load-balance by rewriting or steering ` +
             'MACs; bridged guest MACs are not balanced and have been mis-rewritten on failover',
-          fix: `bond-mode=active-backup (BONDING_OPTS='${suggestActiveBackup(b)}'); or 802.3ad with switch support`,
+          fix: `${suggestActiveBackupFix(b)}; or 802.3ad with switch support`,
           source:
             'RHEL 6/7 Virtualization guide (modes 5/6 not for guests); netdev 2021 "bonding/balance-lb: don\'t rewrite bridged non-local MACs"; bond_alb.c rlb_arp_xmit',
           objects: [b.name, b.bridge ?? ''],
@@ -148,7 +155,7 @@ const broadcastUnderBridge: Rule = {
           message:
             `${b.name} is in mode broadcast under bridge ${b.bridge}: broadcast duplicates every frame on every ` +
             'slave; it is only meant for feeding two fully independent networks',
-          fix: `bond-mode=active-backup (BONDING_OPTS='${suggestActiveBackup(b)}')`,
+          fix: `${suggestActiveBackupFix(b)}`,
           source: 'bonding.rst §11.2.1; RHEL Virtualization guide',
           objects: [b.name, b.bridge ?? ''],
         }),
@@ -169,7 +176,7 @@ const staticLagWithoutSwitchGroup: Rule = {
       .map((b) =>
         makeFinding(staticLagWithoutSwitchGroup, {
           message: `${b.name} is in mode ${b.mode}: this mode needs the switch ports of ${listNames(b.slaves) || 'its slaves'} grouped as a static EtherChannel/trunk, and the config does not declare one`,
-          fix: `configure a static port-channel on the switch and declare port-group=static; or bond-mode=active-backup (BONDING_OPTS='${suggestActiveBackup(b)}') or 802.3ad`,
+          fix: `configure a static port-channel on the switch and declare port-group=static; or ${suggestActiveBackupFix(b)} or 802.3ad`,
           source: 'bonding.rst §5 "Switch Configuration", FAQ 7',
           objects: [b.name, ...b.slaves],
         }),

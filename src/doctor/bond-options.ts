@@ -75,7 +75,7 @@ const primaryInvalidOrMissing: Rule = {
         out.push(
           makeFinding(primaryInvalidOrMissing, {
             message: `${b.name} has primary=${primary}, which is not one of its slaves (${b.slaves.join(', ')}): primary must be an enslaved interface`,
-            fix: `primary=${b.slaves[0]} (the NIC on the preferred switch)`,
+            fix: `bond.primary=${b.slaves[0]} (the NIC on the preferred switch)`,
             source: 'bonding.rst primary, primary_reselect, §11.2.1',
             objects: [b.name, primary],
           }),
@@ -85,7 +85,7 @@ const primaryInvalidOrMissing: Rule = {
           makeFinding(primaryInvalidOrMissing, {
             severity: 'info',
             message: `${b.name} is active-backup across separate switches with no primary: after a recovery the active slave is arbitrary`,
-            fix: `primary=${b.slaves[0] ?? '<NIC on the preferred switch>'} (the NIC on the preferred switch); consider primary_reselect`,
+            fix: `bond.primary=${b.slaves[0] ?? '<NIC on the preferred switch>'} (the NIC on the preferred switch); consider bond.primary_reselect`,
             source: 'bonding.rst primary, primary_reselect, §11.2.1',
             objects: [b.name],
           }),
@@ -107,7 +107,7 @@ const failOverMacHazard: Rule = {
   id: 'BOND015',
   name: 'fail-over-mac-hazard',
   summary:
-    'fail_over_mac=active on a bridged bond (warning); config differs from a live bond with slaves (error)',
+    'bond.fail_over_mac=active on a bridged bond (warning); config differs from a live bond with slaves (error)',
   severity: 'warning',
   check(facts) {
     const out: Finding[] = [];
@@ -117,7 +117,7 @@ const failOverMacHazard: Rule = {
         out.push(
           makeFinding(failOverMacHazard, {
             message: `${b.name} under bridge ${b.bridge} has fail_over_mac=active: the bond MAC changes at every failover, so the bridge MAC (inherited) and dom0's MAC change too; every peer must relearn via gratuitous ARP`,
-            fix: 'fail_over_mac=none (the default) or fail_over_mac=follow',
+            fix: 'bond.fail_over_mac=none (the default) or bond.fail_over_mac=follow',
             source: 'bonding.rst fail_over_mac; ifupdown2 issue 254; nmstate rust/src/lib/ifaces/bond.rs',
             objects: [b.name, b.bridge],
           }),
@@ -131,7 +131,7 @@ const failOverMacHazard: Rule = {
           makeFinding(failOverMacHazard, {
             severity: 'error',
             message: `${b.name}: the config wants fail_over_mac=${wanted} but the live bond has ${liveValue} and ${liveSlaves} slave(s): fail_over_mac can only change with no slaves`,
-            fix: `release the slaves (ip link set <slave> nomaster), set fail_over_mac=${wanted} on ${b.name}, and re-enslave them`,
+            fix: `release the slaves (ip link set <slave> nomaster), set bond.fail_over_mac=${wanted} on ${b.name}, and re-enslave them`,
             source: 'bonding.rst fail_over_mac; ifupdown2 issue 254',
             objects: [b.name],
           }),

@@ -280,6 +280,11 @@ export function collectBridgeNf(facts: Facts): BridgeNfFacts {
     } else {
       loaded ??= false;
     }
+  }
+  // What the setup declares counts as much as what the host shows when the host cannot say
+  // (config-only, or br_netfilter not loaded yet: sysctl.conf applies it at boot).
+  if (callIptables !== undefined) {
+    // the live value wins
   } else if (desired && desired.bridgeNf !== 'keep') {
     callIptables = desired.bridgeNf === 'on' ? 1 : 0;
     from = `config bridge-nf=${desired.bridgeNf}`;

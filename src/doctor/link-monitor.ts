@@ -31,7 +31,7 @@ const noLinkMonitor: Rule = {
           message: unset
             ? `${b.name}: the config sets neither miimon nor arp_interval; older kernels (such as Xen 3.x-era dom0s) then run the bond with no link monitoring, so it cannot detect a failed slave`
             : `${b.name} has no link monitoring (miimon=0, arp_interval=0): the bond cannot detect a failed slave and will keep sending into it`,
-          fix: `set miimon=100 on ${b.name} (BONDING_OPTS='... miimon=100'), or the ARP monitor with arp_interval and arp_ip_target`,
+          fix: `set miimon=100 on ${b.name} (BONDING_OPTS='... miimon=100'), or the ARP monitor with bond.arp_interval and bond.arp_ip_target`,
           source:
             'bonding.rst §2 ("critical that either miimon or arp_interval and arp_ip_target ... be specified"), FAQ 5',
           objects: [b.name],
@@ -53,7 +53,7 @@ const miimonAndArpBoth: Rule = {
       .map((b) =>
         makeFinding(miimonAndArpBoth, {
           message: `${b.name} sets both miimon=${b.miimon} and arp_interval=${arpInterval(b)}: MII and ARP monitoring cannot run together; one silently disables the other`,
-          fix: `choose one: miimon=0 to keep the ARP monitor, or arp_interval=0 to keep miimon=${b.miimon}`,
+          fix: `choose one: miimon=0 to keep the ARP monitor, or bond.arp_interval=0 to keep miimon=${b.miimon}`,
           source: 'bonding.rst arp_interval, §7, §3.4; nmstate rust/src/lib/ifaces/bond.rs',
           objects: [b.name],
         }),
@@ -81,8 +81,8 @@ const arpMonitorMisconfigured: Rule = {
             ? `${b.name} sets arp_interval=${arpInterval(b)} in mode ${b.mode}: the ARP monitor is unavailable in this mode`
             : `${b.name} sets arp_interval=${arpInterval(b)} with no arp_ip_target: the ARP monitor has no targets`,
           fix: badMode
-            ? `use miimon=100 and arp_interval=0 on ${b.name}`
-            : `add 1-16 targets (arp_ip_target=<gateway>,<host behind the other switch>) or use miimon=100`,
+            ? `use miimon=100 and bond.arp_interval=0 on ${b.name}`
+            : `add 1-16 targets (bond.arp_ip_target=<gateway>,<host behind the other switch>) or use miimon=100`,
           source: 'bonding.rst §12.1.1 (802.3ad mandates MII; tlb/alb lack the ARP monitor), arp_ip_target',
           objects: [b.name],
         }),
@@ -138,8 +138,8 @@ const delayWithoutMiimon: Rule = {
                 : `${b.name} sets ${key}=${delay}, not a multiple of miimon=${miimon}: it is rounded down to ${Math.floor(delay / miimon) * miimon}`,
             fix:
               miimon === 0
-                ? `set miimon=100 on ${b.name}, or drop ${key}`
-                : `${key}=${Math.max(1, Math.round(delay / miimon)) * miimon}`,
+                ? `set miimon=100 on ${b.name}, or drop bond.${key}`
+                : `bond.${key}=${Math.max(1, Math.round(delay / miimon)) * miimon}`,
             source: 'bonding.rst updelay, downdelay; ifupdown2 addons/bond.py syntax_check_updown_delay',
             objects: [b.name],
           }),
@@ -165,7 +165,7 @@ const updelayShorterThanSwitchForwarding: Rule = {
       .map((b) =>
         makeFinding(updelayShorterThanSwitchForwarding, {
           message: `${b.name} has updelay=${optionNumber(b.options, 'updelay') ?? 0} ms but the switch ports need ${needed} ms to forward: the bond may fail back onto a port the switch is not forwarding yet (black hole)`,
-          fix: `updelay=${Math.ceil(needed / (b.miimon || 100)) * (b.miimon || 100)} on ${b.name} (XenServer uses 31000), or make the switch ports edge/portfast`,
+          fix: `bond.updelay=${Math.ceil(needed / (b.miimon || 100)) * (b.miimon || 100)} on ${b.name} (XenServer uses 31000), or make the switch ports edge/portfast`,
           source: 'bonding.rst §13.1; openvswitch bonding.rst; XenServer InterfaceReconfigureBridge.py',
           objects: [b.name],
         }),

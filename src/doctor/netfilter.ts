@@ -14,13 +14,14 @@ const antispoofRulesDead: Rule = {
   id: 'NF001',
   name: 'antispoof-rules-dead',
   summary:
-    'vif antispoof rules exist (or vifs have ip=, or antispoof=yes is declared) but bridged traffic bypasses iptables (error if antispoof=yes)',
+    'vif antispoof rules exist, vifs have an ip in xenstore or antispoof=yes is declared, but bridged traffic bypasses iptables (error with antispoof=yes)',
   severity: 'warning',
   check(facts) {
     const rules = facts.input.firewall?.physdevRules ?? [];
     const vifs = Object.entries(facts.input.vifIps ?? {})
       .filter(([, ip]) => ip.trim() !== '')
       .map(([vif]) => vif);
+    // antispoof=yes declares that guests rely on Xen's antispoof rules, even before any exist.
     const declared = ['true', 'yes', 'on'].includes(facts.topology.antispoof ?? '');
     if (rules.length === 0 && vifs.length === 0 && !declared) return [];
     const nf = collectBridgeNf(facts);
@@ -30,10 +31,11 @@ const antispoofRulesDead: Rule = {
     if (reasons.length === 0) return [];
     const ruleVifs = rules.map((r) => PHYSDEV_IN.exec(r)?.[1]).filter((v): v is string => v !== undefined);
     const objects = [...new Set([...vifs, ...ruleVifs])];
+    if (objects.length === 0) objects.push(...facts.bridges.map((b) => b.name));
     const what = [
       ...(rules.length > 0 ? [`${rules.length} physdev FORWARD rule(s)`] : []),
       ...(vifs.length > 0 ? [`ip= on ${listNames(vifs)}`] : []),
-      ...(rules.length === 0 && vifs.length === 0 ? ['antispoof=yes'] : []),
+      ...(rules.length === 0 && vifs.length === 0 ? ['antispoof=yes is declared'] : []),
     ];
     return [
       makeFinding(antispoofRulesDead, {
@@ -51,7 +53,7 @@ const antispoofRulesDead: Rule = {
 const bridgedTrafficHitsDropPolicy: Rule = {
   id: 'NF002',
   name: 'bridged-traffic-hits-drop-policy',
-  summary: 'bridge-nf-call-iptables=1 and FORWARD policy DROP with no ACCEPT for bridged traffic',
+  summary: 'bridge-nf-call-iptables on and FORWARD policy DROP with no ACCEPT for bridged traffic',
   severity: 'error',
   check(facts) {
     const fw = facts.input.firewall;

@@ -2,6 +2,7 @@ import { ADDRESS_RULES } from './address.ts';
 import { BOND_MODE_RULES } from './bond-mode.ts';
 import { BOND_OPTION_RULES } from './bond-options.ts';
 import { BRIDGE_RULES } from './bridge.ts';
+import { IFCFG_RULES } from './ifcfg.ts';
 import { LINK_MONITOR_RULES } from './link-monitor.ts';
 import { MTU_RULES } from './mtu.ts';
 import { NETFILTER_RULES } from './netfilter.ts';
@@ -12,7 +13,7 @@ export type { Rule } from './rule.ts';
 
 /**
  * Every doctor rule: the 25 of research/bonding-lint-rules.md §3 (BOND001-015, BR001-004,
- * IP001, ARP001-002, NF001-002, MTU001), then xenplan's own notes (XEN001).
+ * IP001, ARP001-002, NF001-002, MTU001), then xenplan's own notes (XEN001, IFCFG001).
  *
  * Declared facts the rules read from `NetworkDesired.topology` (free key/value map):
  * - `switches` = `separate` | `stacked` | `single`: where the bond's slaves end. Only
@@ -27,7 +28,7 @@ export type { Rule } from './rule.ts';
  *   balance-rr/balance-xor need (silences BOND006).
  * - `slb` = `filtered`: balance-xor with xmit_hash_policy=vlan+srcmac has SLB-style receive
  *   filtering (NM balance-slb), so it counts as safe across switches (BOND002, BOND006).
- * - `antispoof` = `true`: the admin relies on vif antispoofing; NF001 becomes an error.
+ * - `antispoof` = `yes`: the admin relies on vif antispoofing; NF001 becomes an error.
  */
 export const RULES: readonly Rule[] = [
   ...BOND_MODE_RULES,
@@ -39,6 +40,7 @@ export const RULES: readonly Rule[] = [
   ...MTU_RULES,
   // xenplan-specific notes, not research rules:
   ...XEN_RULES,
+  ...IFCFG_RULES,
 ];
 
 export function findRule(id: string): Rule | undefined {

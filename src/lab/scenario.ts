@@ -1,5 +1,5 @@
 /**
- * The lab's scenario: the admin's bonded bridge from shared/seed, played end to end on a real
+ * The lab's scenario: the admin's bonded bridge from examples/ (EXAMPLE_FILES), played end to end on a real
  * Xen 4.17 host in QEMU (src/lab/vm). Pure: the stages and the POSIX sh each one runs in dom0;
  * their output carries `@@` markers the host reads for progress and the summary.
  *
@@ -8,6 +8,7 @@
  * 192.168.1.11 becomes 192.0.2.11. Guests are PV domUs started by `xl create` whose vifs the
  * installed vif-xenplan attaches.
  */
+import { EXAMPLE_FILES } from '../model/examples.ts';
 import { renderGuestConfig } from './vm/guest.ts';
 
 export interface Stage {
@@ -25,28 +26,17 @@ export const STAGES: readonly Stage[] = [
   { id: 7, title: 'teardown: xl destroy, network-script stop; dom0 as before' },
 ];
 
-/** The admin's ifcfg files (shared/seed/ifcfg), with the address rewritten to a documentation one. */
-export const SEED_IFCFG: Readonly<Record<string, string>> = {
-  'ifcfg-eth0':
-    'DEVICE=eth0\nUSERCTL=no\nBOOTPROTO=none\nMACADDR=00:1E:C9:BB:3B:DE\nONBOOT=yes\nMASTER=bond0\nSLAVE=yes\n',
-  'ifcfg-eth1':
-    'DEVICE=eth1\nUSERCTL=no\nBOOTPROTO=none\nMACADDR=00:1E:C9:BB:3B:DF\nONBOOT=yes\nMASTER=bond0\nSLAVE=yes\n',
-  'ifcfg-bond0':
-    "DEVICE=bond0\nBOOTPROTO=none\nONBOOT=yes\nTYPE=Ethernet\nBONDING_OPTS='mode=0 miimon=100'\nBRIDGE=xenbr0\n",
-  'ifcfg-xenbr0':
-    'DEVICE=xenbr0\nBOOTPROTO=none\nONBOOT=yes\nTYPE=Bridge\nSTP=OFF\nFD=9\nHELLO=2\nMAXAGE=12\n',
-  'ifcfg-veth0':
-    'DEVICE=veth0\nBOOTPROTO=none\nONBOOT=yes\nIPADDR=192.0.2.11\nNETMASK=255.255.255.0\nGATEWAY=192.0.2.1\n# Our Dom0 will be needing a HW address\nMACADDR=00:16:3E:00:01:00\n',
-  'ifcfg-vif0.0': 'DEVICE=vif0.0\nBOOTPROTO=none\nONBOOT=yes\nBRIDGE=xenbr0\n',
-};
+/** The admin's ifcfg files (examples/ifcfg; the address already a documentation one). */
+export const SEED_IFCFG: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(EXAMPLE_FILES)
+    .filter(([path]) => path.startsWith('ifcfg/'))
+    .map(([path, text]) => [path.slice('ifcfg/'.length), text]),
+);
 
-/** What the admin did by hand besides the ifcfg files, as doctor keys. */
-export const SEED_EXTRA_KEYS = [
-  'noarp=eth0,eth1,bond0,vif0.0,vif1.0',
-  'sysctl.net.bridge.bridge-nf-call-iptables=0',
-  'sysctl.net.bridge.bridge-nf-call-ip6tables=0',
-  'sysctl.net.bridge.bridge-nf-call-arptables=0',
-];
+/** What the admin did by hand besides the ifcfg files, as doctor keys (examples/by-hand.conf). */
+export const SEED_EXTRA_KEYS: readonly string[] = (EXAMPLE_FILES['by-hand.conf'] ?? '')
+  .split('\n')
+  .filter((line) => line !== '' && !line.startsWith('#'));
 
 /** The recommended configuration: active-backup, eth0 preferred, STP off, forward delay 0. */
 export const RECOMMENDED_KEYS = [

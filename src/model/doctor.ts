@@ -31,6 +31,8 @@ export interface DoctorInput {
   readonly sysctlsDeclared?: Readonly<Record<string, string>>;
   /** DHCP clients running in dom0's network namespace, and the interfaces named on their command lines. */
   readonly dhcpClients?: readonly DhcpClient[];
+  /** ifcfg lines read but not used, with why (IFCFG001). */
+  readonly ignored?: readonly IgnoredSetting[];
   /** vif name → its xenstore `ip` key, when known. */
   readonly vifIps?: Readonly<Record<string, string>>;
 }
@@ -40,4 +42,13 @@ export interface DhcpClient {
   readonly pid: number;
   readonly command: string;
   readonly interfaces: readonly string[];
+/** A line of the admin's configuration that xenplan reads but does not use, and why. */
+export interface IgnoredSetting {
+  /** `file:line`. */
+  readonly where: string;
+  readonly device: string;
+  readonly key: string;
+  readonly value: string;
+  /** Why it is not used: what it did (or did not do) before, and what to write instead. */
+  readonly reason: string;
 }

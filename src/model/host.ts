@@ -93,7 +93,19 @@ export interface HostState {
   readonly routes: readonly Route[];
   /** `/proc/sys/net/bridge/*` and the like, keyed by dotted sysctl name. Absent key = not present. */
   readonly sysctls: Readonly<Record<string, string>>;
+  /** Whether this kernel can make bonds (absent: not observed). */
+  readonly bonding?: BondingSupport;
 }
+
+/**
+ * The bonding driver: `loaded` (/sys/class/net/bonding_masters exists), `loadable` (a module
+ * for the running kernel, which `ip link add type bond` loads), or `absent` with what was
+ * looked at, for the message.
+ */
+export type BondingSupport =
+  | { readonly state: 'loaded' }
+  | { readonly state: 'loadable'; readonly module: string }
+  | { readonly state: 'absent'; readonly kernel: string; readonly looked: string };
 
 export function findLink(host: HostState, name: string): Link | undefined {
   return host.links.find((l) => l.name === name);

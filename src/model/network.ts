@@ -34,8 +34,14 @@ export interface NetworkDesired {
   readonly uplink: string;
   readonly bond?: BondDesired;
   readonly dom0: Dom0Layout;
-  /** Explicit dom0 addresses (CIDR); when absent, those found on the uplink move. */
+  /**
+   * Explicit dom0 addresses (CIDR, prefix required): the whole wanted set on dom0's holder,
+   * so any other address there or on the uplink goes. When absent, those found on the
+   * uplink move.
+   */
   readonly addresses?: readonly string[];
+  /** Where the explicit addresses come from, for step reasons: `address=`, `IPADDR in ifcfg-veth0`. */
+  readonly addressesFrom?: string;
   readonly gateway?: string;
   /**
    * A dynamic address (DHCP lease, SLAAC, IPv6 temporary) among dom0's: refuse to start

@@ -1,5 +1,5 @@
 import { XenplanError } from '../model/error.ts';
-import type { HostState, Link } from '../model/host.ts';
+import type { BondingSupport, HostState, Link } from '../model/host.ts';
 import type { FileReader, Runner } from '../model/ports.ts';
 import { parseAddresses } from './address.ts';
 import { parseLinks } from './link.ts';
@@ -33,6 +33,29 @@ export async function observeHost(runner: Runner, files: FileReader): Promise<Ho
     addresses: parseAddresses(addressText),
     routes: parseRoutes(routeText),
     sysctls: readSysctls(files, BRIDGE_NF_SYSCTLS),
+    bonding: observeBonding(files),
+  };
+}
+
+/**
+ * Whether a bond can be made: the driver is loaded (bonding_masters), or the running kernel's
+ * modules.dep lists it (ip link add type bond loads it). Reads modules.dep only when the driver
+ * is not loaded.
+ */
+export function observeBonding(files: FileReader): BondingSupport {
+  if (files.exists('/sys/class/net/bonding_masters')) return { state: 'loaded' };
+  const kernel = files.read('/proc/sys/kernel/osrelease')?.trim() ?? 'unknown';
+  const dir = `/lib/modules/${kernel}`;
+  const dep = files.read(`${dir}/modules.dep`);
+  const module = /^(\S*\/bonding\.ko(?:\.[a-z]+)?):/m.exec(dep ?? '')?.[1];
+  if (module !== undefined) return { state: 'loadable', module: `${dir}/${module}` };
+  return {
+    state: 'absent',
+    kernel,
+    looked:
+      dep === undefined
+        ? `/sys/class/net/bonding_masters and ${dir}/modules.dep are missing`
+        : `/sys/class/net/bonding_masters is missing and ${dir}/modules.dep has no bonding module`,
   };
 }
 

@@ -32,9 +32,9 @@ export function lifetimeWords(a: Pick<Address, 'validLft' | 'preferredLft'> | un
   return ['valid_lft', String(a.validLft), 'preferred_lft', String(a.preferredLft ?? a.validLft)];
 }
 
-function addStep(target: string, m: MovedAddress, source: Address | undefined): Step {
+function addStep(target: string, m: MovedAddress, source: Address | undefined, explicitFrom: string): Step {
   const extra = [...(m.broadcast === undefined ? [] : ['broadcast', m.broadcast]), ...lifetimeWords(source)];
-  const from = m.from === undefined ? 'given by address=' : `moving from ${m.from}`;
+  const from = m.from === undefined ? `given by ${explicitFrom}` : `moving from ${m.from}`;
   return makeStep(
     `address:${target}:${m.cidr}`,
     'address',
@@ -46,16 +46,22 @@ function addStep(target: string, m: MovedAddress, source: Address | undefined): 
 /**
  * Steps that put dom0's addresses on `target`: add them there first, then delete them from the
  * old holders (secondaries before primaries, since deleting a primary takes its secondaries).
- * With `explicit` (address=), those addresses are wanted and every address on the old
- * holders goes. IPv6 addresses on a device the plan takes down are not deleted: the kernel
- * flushes them itself. A dynamic address (finite lifetime) is never made permanent: refused,
- * or with dhcp=move moved with its remaining lifetimes.
+ * With `explicit` (address=, or IPADDR in ifcfg: `explicitFrom` names it) those addresses are
+ * the whole wanted set: every other address on the old holders and on target itself goes.
+ * IPv6 addresses on a device the plan takes down are not deleted: the kernel flushes them
+ * itself. A dynamic address (finite lifetime) is never made permanent: refused, or with
+ * dhcp=move moved with its remaining lifetimes.
  */
 export function planAddresses(
   host: HostState,
   target: string,
   sources: readonly string[],
-  options: { explicit?: readonly string[]; downed?: readonly string[]; dhcp?: 'refuse' | 'move' } = {},
+  options: {
+    explicit?: readonly string[];
+    explicitFrom?: string;
+    downed?: readonly string[];
+    dhcp?: 'refuse' | 'move';
+  } = {},
 ): AddressPlan {
   const warnings: string[] = [];
   const onTarget = new Set(host.addresses.filter((a) => a.dev === target).map(cidrOf));
@@ -67,8 +73,7 @@ export function planAddresses(
   });
   const wanted: MovedAddress[] = [];
   if (options.explicit !== undefined) {
-    for (const cidr of options.explicit) {
-      const full = cidr.includes('/') ? cidr : `${cidr}/${familyOf(cidr) === 'inet' ? 32 : 128}`;
+    for (const full of options.explicit) {
       const source = movable.find((a) => cidrOf(a) === full);
       wanted.push({
         from: source?.dev,
@@ -101,14 +106,41 @@ export function planAddresses(
           : ''
       }: start would make it permanent on ${target}; configure dom0's address statically (address=, and stop the DHCP client on ${first.dev}), or give dhcp=move to move it with its remaining lifetime and run the DHCP client on ${target}; nothing was changed`,
     );
+  const explicitFrom = options.explicitFrom ?? 'address=';
   const add = moved.map((m) =>
     addStep(
       target,
       m,
       movable.find((a) => cidrOf(a) === m.cidr),
+      explicitFrom,
     ),
   );
   const remove: Step[] = [];
+  // An explicit list is the whole set: what else target holds goes too (stop puts it back).
+  if (options.explicit !== undefined) {
+    const extra = host.addresses.filter(
+      (a) =>
+        a.dev === target && isMovable(a) && a.peer === undefined && !wanted.some((w) => w.cidr === cidrOf(a)),
+    );
+    for (const a of [...extra].reverse()) {
+      moved.push({
+        from: target,
+        to: target,
+        cidr: cidrOf(a),
+        family: a.family,
+        ...(a.broadcast === undefined ? {} : { broadcast: a.broadcast }),
+      });
+      remove.push(
+        makeStep(
+          `address:${target}:${cidrOf(a)}:del`,
+          'address',
+          ip.addrDel(target, cidrOf(a)),
+          `${cidrOf(a)} leaves ${target}: not among dom0's addresses (${explicitFrom} lists the whole set)`,
+          true,
+        ),
+      );
+    }
+  }
   // Addresses deleted without a place on target (address= named others) are recorded too, so stop puts them back.
   for (const a of movable)
     if (!moved.some((m) => m.cidr === cidrOf(a)))

@@ -20,20 +20,39 @@ export interface NetloopPlan {
 }
 
 /**
+ * The MAC dom0's veth should get, and whether the uplink gives its own MAC up for it. Without
+ * dom0-mac= it is the uplink's MAC, as Xen 3.x's network-bridge did (dom0 keeps its identity
+ * on the LAN: DHCP reservations, ARP caches, switch port security), and the uplink then
+ * carries Xen's port MAC. An uplink that already carries the port MAC gave its MAC away on an
+ * earlier run: the veth keeps what it has.
+ */
+export function netloopMac(
+  dom0: Extract<Dom0Layout, { kind: 'netloop' }>,
+  uplinkMac: string | undefined,
+): { mac?: string; fromUplink: boolean } {
+  if (dom0.mac !== undefined) return { mac: dom0.mac, fromUplink: false };
+  if (uplinkMac === undefined || uplinkMac.toLowerCase() === PORT_MAC) return { fromUplink: true };
+  return { mac: uplinkMac.toLowerCase(), fromUplink: true };
+}
+
+/**
  * Netloop: dom0's veth, its peer in the bridge. Creates the pair when neither end exists (one
- * end alone is a config error), gives the veth dom0-mac=, gives the vif Xen's port MAC so the
- * bridge never adopts it, and puts the vif in the bridge.
+ * end alone is a config error), gives the veth dom0-mac= or else the uplink's MAC (then the
+ * uplink Xen's port MAC, after the veth has its MAC, so an interrupted run loses nothing),
+ * gives the vif Xen's port MAC so the bridge never adopts it, and puts the vif in the bridge.
  */
 export function planNetloop(
   dom0: Extract<Dom0Layout, { kind: 'netloop' }>,
   bridgeName: string,
   host: HostState,
+  uplink: { readonly name: string; readonly mac: string | undefined },
 ): NetloopPlan {
   const steps: Step[] = [];
   const created: string[] = [];
   const settings: SettingChange[] = [];
   const enslaved: EnslavedDevice[] = [];
-  const { veth, vif, mac } = dom0;
+  const { veth, vif } = dom0;
+  const { mac, fromUplink } = netloopMac(dom0, uplink.mac);
   const vethLink = findLink(host, veth);
   const vifLink = findLink(host, vif);
   if (!vethLink && !vifLink) {
@@ -53,14 +72,31 @@ export function planNetloop(
       `dom0-port=${veth}:${vif}: ${missing} does not exist but ${missing === veth ? vif : veth} does; expected both ends of a veth pair, or neither`,
     );
   }
-  if (mac !== undefined && vethLink?.mac !== mac) {
+  if (mac !== undefined && vethLink?.mac?.toLowerCase() !== mac.toLowerCase()) {
     if (vethLink?.mac !== undefined) settings.push({ dev: veth, kind: 'mac', before: vethLink.mac });
+    const why = fromUplink
+      ? `${uplink.name}'s, as Xen 3.x gave dom0's netloop device the NIC's MAC so dom0 keeps its identity on the LAN; dom0-mac= picks another`
+      : 'dom0-mac=';
     steps.push(
       makeStep(
         `link:${veth}:mac`,
         'link',
         ip.linkMac(veth, mac),
-        `${veth} MAC: want ${mac} (dom0-mac=), have ${vethLink?.mac ?? 'none yet'}`,
+        `${veth} MAC: want ${mac} (${why}), have ${vethLink?.mac ?? 'none yet'}`,
+      ),
+    );
+  }
+  // The uplink gives its MAC up to dom0's veth: two devices with one MAC on a LAN collide.
+  const uplinkLink = findLink(host, uplink.name);
+  if (fromUplink && uplink.mac?.toLowerCase() !== PORT_MAC) {
+    if (uplinkLink?.mac !== undefined)
+      settings.push({ dev: uplink.name, kind: 'mac', before: uplinkLink.mac });
+    steps.push(
+      makeStep(
+        `link:${uplink.name}:mac`,
+        'link',
+        ip.linkMac(uplink.name, PORT_MAC),
+        `${uplink.name} MAC: want ${PORT_MAC}, as Xen 3.x gave the physical port once ${veth} took its MAC ${uplink.mac ?? ''}`.trimEnd(),
       ),
     );
   }

@@ -3,12 +3,13 @@ import { findLink, type HostState, type Link } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import { makePlan, type Plan, type Step } from '../model/plan.ts';
 import type { EnslavedDevice, SettingChange, StartRecord } from '../model/record.ts';
+import { PORT_MAC } from '../model/vif.ts';
 import { planAddresses } from './address.ts';
 import { bondMac, planBond } from './bond.ts';
 import { listBridgeChanges, planBridge } from './bridge.ts';
 import { ip } from './command.ts';
 import { planLinkUp } from './link.ts';
-import { planNetloop } from './netloop.ts';
+import { netloopMac, planNetloop } from './netloop.ts';
 import { planRecordedRoutes, planRoutes, routeKey, withRouteFamilies } from './route.ts';
 import { makeStep } from './step.ts';
 import { planBridgeNf } from './sysctl.ts';
@@ -51,6 +52,19 @@ function checkUplink(want: NetworkDesired, host: HostState): Link | undefined {
 }
 
 /**
+ * A bond to create on a kernel without the bonding driver would pass dry-run and then fail in
+ * apply with "Unknown device type": say so before anything changes, and what to do.
+ */
+function checkBonding(bond: string, host: HostState): void {
+  const support = host.bonding;
+  if (support?.state !== 'absent' || findLink(host, bond) !== undefined) return;
+  throw new XenplanError(
+    'environment',
+    `bond=${bond}: the running kernel ${support.kernel} has no bonding driver (${support.looked}); nothing was changed. Install the modules of the running kernel (Debian: linux-image-${support.kernel}) or boot one with bonding, then run start again; or give netdev=NIC for one NIC without a bond`,
+  );
+}
+
+/**
  * The whole start plan, ordered so dom0 is cut off as briefly as possible: bond (created down,
  * mode first), slaves (down, enslaved), bridge with its options and the uplink's MAC, uplink
  * enslaved, everything up, then addresses (added on the new holder, then deleted from the old
@@ -87,6 +101,7 @@ export function planNetworkStart(
   const finish: Step[] = [];
   const slaveUps: Step[] = [];
   if (want.bond !== undefined) {
+    checkBonding(want.bond.name, host);
     const bond = planBond(want.bond, host);
     steps.push(...bond.prepare, ...bond.slaves);
     finish.push(...bond.finish);
@@ -113,22 +128,28 @@ export function planNetworkStart(
   }
   steps.push(...finish);
 
-  // Bridge, its MAC, the uplink in it.
+  // Bridge, its MAC, the uplink in it. Netloop with dom0 on the uplink's MAC: every port and
+  // the bridge carry Xen's port MAC, as under Xen 3.x, so only dom0's veth answers to it.
   const bridge = findLink(host, bridgeName);
   steps.push(...planBridge(want.bridge, host));
   settings.push(...listBridgeChanges(want.bridge, host));
   if (!bridge) created.push(bridgeName);
-  if (uplinkMac !== undefined && (bridge?.mac !== uplinkMac || bridge.macPinned === false)) {
+  const portMacBridge = want.dom0.kind === 'netloop' && netloopMac(want.dom0, uplinkMac).fromUplink;
+  const bridgeMac = portMacBridge ? PORT_MAC : uplinkMac;
+  if (bridgeMac !== undefined && (bridge?.mac !== bridgeMac || bridge.macPinned === false)) {
     // Pinning the MAC it already has changes nothing ip could put back.
-    if (bridge?.mac !== undefined && bridge.mac !== uplinkMac)
+    if (bridge?.mac !== undefined && bridge.mac !== bridgeMac)
       settings.push({ dev: bridgeName, kind: 'mac', before: bridge.mac });
+    const why = portMacBridge
+      ? `Xen's port MAC: ${want.uplink}'s MAC belongs to dom0's netloop device`
+      : `${want.uplink}'s, pinned so it never changes as vifs come and go`;
     steps.push(
       makeStep(
         `bridge:${bridgeName}:mac`,
         'bridge',
-        ip.linkMac(bridgeName, uplinkMac),
-        `${bridgeName} MAC: want ${uplinkMac} (${want.uplink}'s, pinned so it never changes as vifs come and go), have ${
-          bridge?.mac === uplinkMac ? `${bridge.mac} but not pinned` : (bridge?.mac ?? 'none yet')
+        ip.linkMac(bridgeName, bridgeMac),
+        `${bridgeName} MAC: want ${bridgeMac} (${why}), have ${
+          bridge?.mac === bridgeMac ? `${bridge.mac} but not pinned` : (bridge?.mac ?? 'none yet')
         }`,
       ),
     );
@@ -153,7 +174,7 @@ export function planNetworkStart(
   else ups.push(...planLinkUp(want.uplink, host));
   ups.push(...planLinkUp(bridgeName, host));
   if (want.dom0.kind === 'netloop') {
-    const netloop = planNetloop(want.dom0, bridgeName, host);
+    const netloop = planNetloop(want.dom0, bridgeName, host, { name: want.uplink, mac: uplinkMac });
     created.push(...netloop.created);
     settings.push(...netloop.settings);
     enslaved.push(...netloop.enslaved);
@@ -165,7 +186,9 @@ export function planNetworkStart(
   // dom0's addresses and routes.
   const sources = addressSources(want);
   const addresses = planAddresses(host, holder, sources, {
-    ...(want.addresses === undefined ? {} : { explicit: want.addresses }),
+    ...(want.addresses === undefined
+      ? {}
+      : { explicit: want.addresses, explicitFrom: want.addressesFrom ?? 'address=' }),
     ...(want.dhcp === undefined ? {} : { dhcp: want.dhcp }),
     downed,
   });

@@ -37,21 +37,21 @@ const scripts = new Scripts();
 afterAll(() => scripts.remove());
 
 describe('xenplan doctor --config-only on ifcfg files', () => {
-  it('the seed post: balance-rr under the guest bridge is an error, timers and netloop are noted; exit 1', () => {
+  it('the seed post: balance-rr under the guest bridge is an error, unused lines and netloop are noted; exit 1', () => {
     const run = scripts.run('xenplan', ['doctor', `ifcfg=${SEED}`, '--config-only']);
     expect(run.stderr).toBe('');
     expect(run.status).toBe(1);
     expect(run.stdout).toMatch(/^Errors:\n {2}BOND001 bond0 is in mode balance-rr under bridge xenbr0: /);
     expect(run.stdout).toContain(
-      '\nInfo:\n  BR004 xenbr0 has STP off but customised timers (forward delay 9 s, hello 2 s, max age 12 s): STP timers are ignored with STP off on current kernels\n',
+      "\n  IFCFG001 ifcfg-xenbr0: FD=9, HELLO=2, MAXAGE=12 not used: Red Hat's initscripts never read FD=, HELLO= or MAXAGE= (ifup-eth reads DELAY=",
     );
     expect(run.stdout).toContain(
       "  XEN001 netloop layout: dom0's address on veth0 behind vif0.0 in xenbr0: fine on Xen 3.x; on current kernels (no netloop driver) put it on the bridge\n",
     );
     expect(run.stdout).toContain(
-      "    fix: bond-mode=active-backup (BONDING_OPTS='mode=active-backup miimon=100 primary=eth0'); or 802.3ad if the switch(es) act as one LACP partner\n",
+      "    fix: bond-mode=active-backup miimon=100 bond.primary=eth0 (ifcfg: BONDING_OPTS='mode=active-backup miimon=100 primary=eth0'); or 802.3ad if the switch(es) act as one LACP partner\n",
     );
-    expect(run.stdout.endsWith('\n1 error, 1 warning, 2 info.\n')).toBe(true);
+    expect(run.stdout.endsWith('\n1 error, 1 warning, 6 info.\n')).toBe(true);
   });
 
   it('--json prints every finding with id, severity, message, fix, source and objects', () => {
@@ -62,7 +62,11 @@ describe('xenplan doctor --config-only on ifcfg files', () => {
     expect(brief(findings)).toEqual([
       'error BOND001 bond0,xenbr0',
       'warning BOND006 bond0,eth0,eth1',
-      'info BR004 xenbr0',
+      'info IFCFG001 eth0',
+      'info IFCFG001 eth0',
+      'info IFCFG001 eth1',
+      'info IFCFG001 eth1',
+      'info IFCFG001 xenbr0',
       'info XEN001 veth0,vif0.0,xenbr0',
     ]);
     for (const f of findings) {
@@ -88,7 +92,9 @@ describe('xenplan doctor --config-only on ifcfg files', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     const findings = findingsOf(run.stdout);
-    expect(brief(findings)).toEqual(['info BR004 xenbr0', 'info XEN001 veth0,vif0.0,xenbr0']);
+    expect(brief(findings).filter((f) => !f.startsWith('info IFCFG001'))).toEqual([
+      'info XEN001 veth0,vif0.0,xenbr0',
+    ]);
     expect(findings.filter((f) => f.id.startsWith('BOND'))).toEqual([]);
   });
 
@@ -178,6 +184,7 @@ describe('xenplan doctor --help', () => {
       ...['BOND013', 'BOND014', 'BOND015'],
       ...['BR001', 'BR002', 'BR003', 'BR004', 'IP001', 'ARP001', 'ARP002', 'NF001', 'NF002', 'MTU001'],
       'XEN001',
+      'IFCFG001',
     ]);
     expect(run.stdout).toContain(
       '  BOND001  rr-under-bridge (error)\n           a bridged bond in balance-rr sprays guest frames over all slaves (MAC flapping, loops, loss)\n',

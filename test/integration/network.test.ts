@@ -308,7 +308,7 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
         `# doctor: warning ARP002 ${arp002('eth0')}`,
         '# doctor: strict=yes: doctor found 1 error(s); start would stop here',
       ]);
-      expect(dry.stdout.indexOf('# doctor:')).toBeLessThan(dry.stdout.indexOf('\nset -e\n'));
+      expect(dry.stdout.indexOf('# doctor:')).toBeLessThan(dry.stdout.indexOf('\n( set -e\n'));
       expect(dom0.exec(['sh', '-n', '-c', dry.stdout])).toMatchObject({ status: 0, stderr: '' });
 
       const json = run('start', 'netdev=eth0', 'noarp=xenbr0', '--dry-run', '--json');

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { quoteWord, renderArgv } from '../../../src/apply/quote.ts';
 import { renderJson, renderScript } from '../../../src/apply/render.ts';
@@ -77,11 +77,12 @@ describe('renderScript', () => {
         '# xenplan test',
         '# warning: careful',
         '# 2 steps',
-        'set -e',
+        '( set -e',
         '# [bridge] xenbr0 does not exist',
         'ip link add name xenbr0 type bridge',
         '# [port] eth0 not in xenbr0 (interrupts traffic)',
         'ip link set dev eth0 master xenbr0',
+        ')',
         '# then xenstore: xenstore-write backend/vif/5/0/hotplug-status connected  # tell the toolstack',
         '',
       ].join('\n'),
@@ -104,6 +105,24 @@ describe('renderScript', () => {
     execFileSync('sh', ['-n'], { input: script });
     const out = execFileSync('sh', [], { input: script, encoding: 'utf8' });
     expect(out.split('\0').slice(0, -1)).toEqual(HOSTILE);
+  });
+
+  it('pasted into an interactive shell, a failing step stops the script, not the shell', () => {
+    const steps = [
+      makeStep('a', 'link', ['echo', 'first'], 'runs'),
+      makeStep('b', 'link', ['false'], 'fails'),
+      makeStep('c', 'link', ['echo', 'after-failure'], 'must not run'),
+    ];
+    const script = renderScript(makePlan(steps), { title: 't' });
+    execFileSync('sh', ['-n'], { input: script });
+    // -i: the shell an admin pastes into over SSH; it must live to run the next line.
+    const pasted = spawnSync('sh', ['-i'], { input: `${script}echo shell-alive\n`, encoding: 'utf8' });
+    expect(pasted.stdout).toContain('first');
+    expect(pasted.stdout).not.toContain('after-failure');
+    expect(pasted.stdout).toContain('shell-alive');
+    // Run as a script, it still stops at the failure and exits non-zero.
+    const run = spawnSync('sh', [], { input: script, encoding: 'utf8' });
+    expect([run.status, run.stdout]).toEqual([1, 'first\n']);
   });
 
   it('renders JSON with argv arrays and reasons', () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseIfcfgFiles } from '../../../src/config/ifcfg.ts';
 import { parseIfcfgText } from '../../../src/config/ifcfg-file.ts';
 import { parseNetworkSettings } from '../../../src/config/network.ts';
+import { reviewNetwork } from '../../../src/doctor/review.ts';
 import type { XenplanError } from '../../../src/model/error.ts';
 
 const SEED_DIR = fileURLToPath(new URL('../../fixtures/ifcfg/seed/', import.meta.url));
@@ -85,11 +86,13 @@ describe('the seed ifcfg directory (Xen 3.x netloop, bond0 of eth0+eth1 in mode 
   it('reads as bond0 in xenbr0 with dom0 on veth0', () => {
     expect(fromIfcfg(SEED)).toEqual({
       desired: {
-        bridge: { name: 'xenbr0', stp: false, forwardDelay: 900, helloTime: 200, maxAge: 1200 },
+        // FD=9, HELLO=2, MAXAGE=12: never read by initscripts, so not by xenplan either.
+        bridge: { name: 'xenbr0', stp: false, forwardDelay: 0 },
         uplink: 'bond0',
         bond: { name: 'bond0', slaves: ['eth0', 'eth1'], mode: 'balance-rr', options: { miimon: '100' } },
         dom0: { kind: 'netloop', veth: 'veth0', vif: 'vif0.0', mac: '00:16:3e:00:01:00' },
         addresses: ['192.168.1.11/24'],
+        addressesFrom: 'IPADDR in ifcfg-veth0',
         gateway: '192.168.1.1',
         bridgeNf: 'keep',
         strict: false,
@@ -97,6 +100,7 @@ describe('the seed ifcfg directory (Xen 3.x netloop, bond0 of eth0+eth1 in mode 
       declared: {
         macs: { eth0: '00:1e:c9:bb:3b:de', eth1: '00:1e:c9:bb:3b:df' },
         onboot: { bond0: true, eth0: true, eth1: true, veth0: true, 'vif0.0': true, xenbr0: true },
+        ignored: expect.any(Array),
       },
     });
   });
@@ -105,11 +109,12 @@ describe('the seed ifcfg directory (Xen 3.x netloop, bond0 of eth0+eth1 in mode 
     expect(
       fromIfcfg(SEED, 'bond-mode=active-backup', 'address=192.0.2.11/24', 'gateway=192.0.2.1').desired,
     ).toEqual({
-      bridge: { name: 'xenbr0', stp: false, forwardDelay: 900, helloTime: 200, maxAge: 1200 },
+      bridge: { name: 'xenbr0', stp: false, forwardDelay: 0 },
       uplink: 'bond0',
       bond: { name: 'bond0', slaves: ['eth0', 'eth1'], mode: 'active-backup', options: { miimon: '100' } },
       dom0: { kind: 'netloop', veth: 'veth0', vif: 'vif0.0', mac: '00:16:3e:00:01:00' },
       addresses: ['192.0.2.11/24'],
+      addressesFrom: 'address=',
       gateway: '192.0.2.1',
       bridgeNf: 'keep',
       strict: false,
@@ -131,9 +136,7 @@ describe('the seed ifcfg directory (Xen 3.x netloop, bond0 of eth0+eth1 in mode 
     expect(result.desired.bridge).toEqual({
       name: 'xenbr0',
       stp: true,
-      forwardDelay: 900,
-      helloTime: 200,
-      maxAge: 1200,
+      forwardDelay: 1500,
     });
   });
 
@@ -188,11 +191,12 @@ describe('other ifcfg layouts', () => {
         uplink: 'eth0',
         dom0: { kind: 'bridge' },
         addresses: ['192.0.2.11/24', '198.51.100.11/25', '2001:db8::11/64'],
+        addressesFrom: 'IPADDR in ifcfg-xenbr0',
         gateway: '192.0.2.1',
         bridgeNf: 'keep',
         strict: false,
       },
-      declared: { macs: { eth0: '52:54:00:aa:bb:cc' }, onboot: { eth0: false } },
+      declared: { macs: { eth0: '52:54:00:aa:bb:cc' }, onboot: { eth0: false }, ignored: expect.any(Array) },
     });
   });
 
@@ -212,6 +216,7 @@ describe('other ifcfg layouts', () => {
       uplink: 'eth0',
       dom0: { kind: 'bridge' },
       addresses: ['192.0.2.11/24'],
+      addressesFrom: 'IPADDR in ifcfg-eth0',
       gateway: '192.0.2.1',
       bridgeNf: 'keep',
       strict: false,
@@ -253,6 +258,7 @@ describe('other ifcfg layouts', () => {
       },
       dom0: { kind: 'bridge' },
       addresses: ['192.0.2.11/24'],
+      addressesFrom: 'IPADDR in ifcfg-bond0',
       bridgeNf: 'keep',
       strict: false,
       topology: { switches: 'stacked', lacp: 'mlag' },
@@ -271,7 +277,8 @@ describe('other ifcfg layouts', () => {
       'ifcfg: several bridges (xenbr0, xenbr1); give bridge=NAME to pick one',
     ]);
     const { desired } = fromIfcfg(files, 'bridge=xenbr1');
-    expect(desired.bridge).toEqual({ name: 'xenbr1', stp: true, forwardDelay: 200 });
+    // FD= was never read by initscripts: STP's default forward delay stands.
+    expect(desired.bridge).toEqual({ name: 'xenbr1', stp: true, forwardDelay: 1500 });
     expect(desired.uplink).toBe('eth1');
   });
 
@@ -283,7 +290,7 @@ describe('other ifcfg layouts', () => {
         'TYPE=Bridge',
         'IPADDR=192.0.2.11',
         'NETMASK=255.0.255.0',
-        'HELLO=99',
+        'BRIDGING_OPTS=hello_time=9900',
       ),
       'ifcfg-eth1': lines("DEVICE='eth1;reboot'"),
       'ifcfg-eth2': lines('DEVICE=eth2', 'IPADDR=192.0.2.12'),
@@ -293,7 +300,7 @@ describe('other ifcfg layouts', () => {
       'ifcfg-eth0:4: ONBOOT=maybe: expected yes or no',
       'ifcfg-eth1: DEVICE "eth1;reboot" is not a valid interface name; expected letters, digits and . _ + - (starting with a letter or digit)',
       'ifcfg-xenbr0:3: NETMASK=255.0.255.0: expected a contiguous mask like 255.255.255.0',
-      'ifcfg-xenbr0:5: hello-time=99: expected seconds from 0.1 to 10 (up to two decimals)',
+      'ifcfg-xenbr0:5: BRIDGING_OPTS hello_time=9900: hello-time=99: expected seconds from 0.1 to 10 (up to two decimals)',
     ]);
   });
 
@@ -306,9 +313,6 @@ describe('other ifcfg layouts', () => {
     expect(parseIfcfgFiles(SEED).settings).toEqual([
       { key: 'bridge', value: 'xenbr0', where: 'ifcfg-xenbr0:1' },
       { key: 'stp', value: 'off', where: 'ifcfg-xenbr0:5' },
-      { key: 'forward-delay', value: '9', where: 'ifcfg-xenbr0:6' },
-      { key: 'hello-time', value: '2', where: 'ifcfg-xenbr0:7' },
-      { key: 'max-age', value: '12', where: 'ifcfg-xenbr0:8' },
       { key: 'bond', value: 'bond0', where: 'ifcfg-bond0:1' },
       { key: 'slaves', value: 'eth0,eth1', where: 'ifcfg-eth0:6, ifcfg-eth1:6' },
       { key: 'bond-mode', value: '0', where: 'ifcfg-bond0:5' },
@@ -318,5 +322,106 @@ describe('other ifcfg layouts', () => {
       { key: 'address', value: '192.168.1.11/24', where: 'ifcfg-veth0:4' },
       { key: 'gateway', value: '192.168.1.1', where: 'ifcfg-veth0:6' },
     ]);
+  });
+});
+
+describe('every ifcfg line is used, or reported as ignored with why', () => {
+  const ignoredOf = (files: Record<string, string>) =>
+    parseIfcfgFiles(files).ignored.map((s) => `${s.where} ${s.key}=${s.value}`);
+
+  it('the seed: FD/HELLO/MAXAGE were never read by initscripts, USERCTL and slave MACADDRs do nothing', () => {
+    const result = parseIfcfgFiles(SEED);
+    expect(result.problems).toEqual([]);
+    expect(ignoredOf(SEED)).toEqual([
+      'ifcfg-eth0:2 USERCTL=no',
+      'ifcfg-eth0:4 MACADDR=00:1E:C9:BB:3B:DE',
+      'ifcfg-eth1:2 USERCTL=no',
+      'ifcfg-eth1:4 MACADDR=00:1E:C9:BB:3B:DF',
+      'ifcfg-xenbr0:6 FD=9',
+      'ifcfg-xenbr0:7 HELLO=2',
+      'ifcfg-xenbr0:8 MAXAGE=12',
+    ]);
+    const keys = result.settings.map((s) => s.key);
+    expect(keys).not.toContain('forward-delay');
+    expect(keys).not.toContain('hello-time');
+    expect(keys).not.toContain('max-age');
+    const reasons = Object.fromEntries(result.ignored.map((s) => [s.key, s.reason]));
+    expect(reasons.FD).toMatch(
+      /^Red Hat's initscripts never read FD=, HELLO= or MAXAGE= \(ifup-eth reads DELAY=/,
+    );
+    expect(reasons.MACADDR).toContain("bonding gives every slave the bond's MAC");
+    expect(reasons.MACADDR).toContain('HWADDR= (which NIC this file is for) was probably meant');
+  });
+
+  it('reads BRIDGING_OPTS as initscripts write it to /sys (hundredths of a second); names the options it does not set', () => {
+    const files = {
+      'ifcfg-br0': lines(
+        'DEVICE=br0',
+        'TYPE=Bridge',
+        'BRIDGING_OPTS="stp_state=1 forward_delay=400 hello_time=200 max_age=1200 priority=100"',
+        'IPADDR=192.0.2.11',
+        'PREFIX=24',
+      ),
+      'ifcfg-eth0': lines('DEVICE=eth0', 'BRIDGE=br0'),
+    };
+    const result = parseIfcfgFiles(files);
+    expect(result.problems).toEqual([]);
+    expect(result.settings.map((s) => `${s.key}=${s.value}`)).toEqual([
+      'netdev=eth0',
+      'bridge=br0',
+      'stp=on',
+      'forward-delay=4',
+      'hello-time=2',
+      'max-age=12',
+      'address=192.0.2.11/24',
+    ]);
+    expect(result.ignored.map((s) => [s.key, s.value, s.reason])).toEqual([
+      [
+        'BRIDGING_OPTS',
+        'priority=100',
+        'xenplan sets only stp_state, forward_delay, hello_time and max_age of a bridge, not priority',
+      ],
+    ]);
+    expect(
+      ifcfgProblems({
+        ...files,
+        'ifcfg-br0': lines('DEVICE=br0', 'TYPE=Bridge', 'BRIDGING_OPTS=forward_delay=2s'),
+      }),
+    ).toEqual([
+      'ifcfg-br0:3: BRIDGING_OPTS forward_delay=2s: expected hundredths of a second (1500 is 15 s), as initscripts write it to /sys',
+    ]);
+  });
+
+  it('names BOOTPROTO=dhcp, NM_CONTROLLED, unknown keys and devices outside the setup, each with why', () => {
+    const files = {
+      'ifcfg-xenbr0': lines('DEVICE=xenbr0', 'TYPE=Bridge', 'BOOTPROTO=dhcp', 'NM_CONTROLLED=no', 'UUID=abc'),
+      'ifcfg-eth0': lines('DEVICE=eth0', 'BRIDGE=xenbr0', 'HWADDR=52:54:00:aa:bb:cc', 'ONBOOT=no'),
+      'ifcfg-eth9': lines('DEVICE=eth9', 'IPADDR=198.51.100.9', 'PREFIX=24'),
+    };
+    const result = parseIfcfgFiles(files);
+    expect(result.problems).toEqual([]);
+    expect(result.ignored.map((s) => `${s.where} ${s.key}: ${s.reason}`)).toEqual([
+      'ifcfg-eth0:3 HWADDR: it names the NIC this file is for; xenplan goes by DEVICE= (eth0) and does not check the MAC',
+      'ifcfg-eth0:4 ONBOOT: network-script start brings eth0 up whenever it builds the bridge',
+      "ifcfg-eth9:2 IPADDR: eth9 is not part of the bridge xenplan builds (the bridge, its uplink, the bond's slaves, the netloop veth and vif)",
+      "ifcfg-eth9:3 PREFIX: eth9 is not part of the bridge xenplan builds (the bridge, its uplink, the bond's slaves, the netloop veth and vif)",
+      'ifcfg-xenbr0:3 BOOTPROTO: xenplan runs no DHCP client: start moves the addresses the uplink has when it runs onto the bridge (address= names them)',
+      'ifcfg-xenbr0:4 NM_CONTROLLED: it tells NetworkManager whether to manage the device; xenplan does not consult it (NM_CONTROLLED=no keeps NetworkManager away from the devices xenplan manages)',
+      "ifcfg-xenbr0:5 UUID: xenplan does not read UUID= (not part of the bridge and bond it builds); the distribution's network scripts would",
+    ]);
+  });
+
+  it('reaches doctor: IFCFG001 names the ignored lines of the seed, one finding per file and reason', () => {
+    const { desired, declared } = fromIfcfg(SEED);
+    const findings = reviewNetwork({ desired, ...(declared.ignored ? { ignored: declared.ignored } : {}) });
+    expect(findings.filter((f) => f.id === 'IFCFG001').map((f) => f.message.split(' not used: ')[0])).toEqual(
+      [
+        'ifcfg-eth0: MACADDR=00:1E:C9:BB:3B:DE',
+        'ifcfg-eth0: USERCTL=no',
+        'ifcfg-eth1: MACADDR=00:1E:C9:BB:3B:DF',
+        'ifcfg-eth1: USERCTL=no',
+        'ifcfg-xenbr0: FD=9, HELLO=2, MAXAGE=12',
+      ],
+    );
   });
 });

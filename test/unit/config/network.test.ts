@@ -318,6 +318,14 @@ describe('each key, invalid', () => {
       ['address=192.0.2.1/24,'],
       ['address=192.0.2.1/24,: address "" is not an IP address with an optional /prefix, like 192.0.2.10/24'],
     ],
+    [
+      ['address=192.0.2.11'],
+      ['address=192.0.2.11: 192.0.2.11 has no prefix length; expected CIDR like 192.0.2.11/24'],
+    ],
+    [
+      ['address=2001:db8::11'],
+      ['address=2001:db8::11: 2001:db8::11 has no prefix length; expected CIDR like 2001:db8::11/64'],
+    ],
     [['gateway=gw'], ['gateway=gw: expected an IP address like 192.0.2.1']],
     [
       ['dom0-port=veth0'],

@@ -10,7 +10,7 @@ describe('BOND001 rr-under-bridge', () => {
     expect(f?.objects).toEqual(['bond0', 'xenbr0']);
     expect(f?.message).toMatch(/^bond0 is in mode balance-rr under bridge xenbr0: /);
     expect(f?.fix).toContain(
-      "bond-mode=active-backup (BONDING_OPTS='mode=active-backup miimon=100 primary=eth0')",
+      "bond-mode=active-backup miimon=100 bond.primary=eth0 (ifcfg: BONDING_OPTS='mode=active-backup miimon=100 primary=eth0')",
     );
   });
 

@@ -41,7 +41,7 @@ describe('BOND014 primary-invalid-or-missing', () => {
     expect(rest).toEqual([]);
     expect(f?.severity).toBe('error');
     expect(f?.objects).toEqual(['bond0', 'eth2']);
-    expect(f?.fix).toBe('primary=eth0 (the NIC on the preferred switch)');
+    expect(f?.fix).toBe('bond.primary=eth0 (the NIC on the preferred switch)');
   });
 
   it('notes (info) a missing primary across separate switches', () => {

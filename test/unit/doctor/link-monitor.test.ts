@@ -107,7 +107,10 @@ describe('BOND011 delay-without-miimon', () => {
       desired: withBond('active-backup', { miimon: '100', downdelay: '250' }),
     });
     expect(findings.map((f) => [f.message, f.fix])).toEqual([
-      ['bond0 sets downdelay=250, not a multiple of miimon=100: it is rounded down to 200', 'downdelay=300'],
+      [
+        'bond0 sets downdelay=250, not a multiple of miimon=100: it is rounded down to 200',
+        'bond.downdelay=300',
+      ],
     ]);
   });
 

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { parseNetworkSettings } from '../../../src/config/network.ts';
+import { reviewNetwork } from '../../../src/doctor/review.ts';
 import { bridgedBond, network, run } from './host.ts';
 
 const NF = 'net.bridge.bridge-nf-call-iptables';
@@ -94,5 +96,42 @@ describe('NF002 bridged-traffic-hits-drop-policy', () => {
       .with({ firewall: { forwardPolicy: 'DROP', physdevRules: [], acceptsBridged: false } })
       .input();
     expect(run('NF002', input)).toEqual([]);
+  });
+});
+
+describe('NF001 from declared facts alone', () => {
+  const review = (words: string[]) => {
+    const { desired, declared } = parseNetworkSettings({ words });
+    return reviewNetwork({
+      desired,
+      ...(declared.sysctls === undefined ? {} : { sysctlsDeclared: declared.sysctls }),
+    }).filter((f) => f.id.startsWith('NF'));
+  };
+
+  it('is an error when antispoof=yes and bridge-nf-call-iptables=0 are declared (no vif yet)', () => {
+    const [f, ...rest] = review(['netdev=eth0', 'antispoof=yes', `sysctl.${NF}=0`]);
+    expect(rest).toEqual([]);
+    expect([f?.id, f?.severity, f?.objects]).toEqual(['NF001', 'error', ['xenbr0']]);
+    expect(f?.message).toContain(`antispoof=yes is declared`);
+    expect(f?.message).toContain(`bridged frames skip iptables (declared ${NF}=0)`);
+  });
+
+  it('is an error with bridge-nf=off and antispoof=yes', () => {
+    expect(review(['netdev=eth0', 'antispoof=yes', 'bridge-nf=off']).map((f) => f.severity)).toEqual([
+      'error',
+    ]);
+  });
+
+  it('says nothing when the declared sysctl is 1, or antispoof is not declared', () => {
+    expect(review(['netdev=eth0', 'antispoof=yes', `sysctl.${NF}=1`])).toEqual([]);
+    expect(review(['netdev=eth0', `sysctl.${NF}=0`])).toEqual([]);
+  });
+
+  it('counts the declared sysctl when the live host has no br_netfilter sysctl to show', () => {
+    const input = bridgedBond('active-backup')
+      .with({ desired: network({ topology: { antispoof: 'yes' } }), sysctlsDeclared: { [NF]: '0' } })
+      .input();
+    const [f] = run('NF001', input);
+    expect(f?.message).toContain(`declared ${NF}=0`);
   });
 });

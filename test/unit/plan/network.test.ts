@@ -124,6 +124,51 @@ describe('planNetworkStart: single NIC', () => {
     });
   });
 
+  it('an explicit address list is the whole set: an address already on the bridge but not listed goes', () => {
+    const converged = host(
+      [link('eth0', { mac: MAC0, master: 'xenbr0' }), bridge('xenbr0', MAC0)],
+      [v4('xenbr0', '192.0.2.11/24')],
+      [route('default', 'xenbr0', { gateway: '192.0.2.1' })],
+    );
+    const { plan, record } = planNetworkStart(single({ addresses: ['192.0.2.12/24'] }), converged);
+    expect(plan.steps.map((s) => [s.id, s.argv.join(' '), s.reason])).toEqual([
+      [
+        'address:xenbr0:192.0.2.12/24',
+        'ip address add 192.0.2.12/24 dev xenbr0',
+        '192.0.2.12/24 belongs on xenbr0 (given by address=)',
+      ],
+      [
+        'address:xenbr0:192.0.2.11/24:del',
+        'ip address del 192.0.2.11/24 dev xenbr0',
+        "192.0.2.11/24 leaves xenbr0: not among dom0's addresses (address= lists the whole set)",
+      ],
+    ]);
+    // stop puts it back.
+    expect(record.addresses).toContainEqual({
+      from: 'xenbr0',
+      to: 'xenbr0',
+      cidr: '192.0.2.11/24',
+      family: 'inet',
+    });
+    // The same list again: nothing to do.
+    const after = host(
+      [link('eth0', { mac: MAC0, master: 'xenbr0' }), bridge('xenbr0', MAC0)],
+      [v4('xenbr0', '192.0.2.12/24')],
+      [route('default', 'xenbr0', { gateway: '192.0.2.1' })],
+    );
+    expect(planNetworkStart(single({ addresses: ['192.0.2.12/24'] }), after).plan.steps).toEqual([]);
+  });
+
+  it('step reasons name where the addresses come from (IPADDR in an ifcfg file, not address=)', () => {
+    const { plan } = planNetworkStart(
+      single({ addresses: ['192.0.2.12/24'], addressesFrom: 'IPADDR in ifcfg-xenbr0' }),
+      host([link('eth0', { mac: MAC0, master: 'xenbr0' }), bridge('xenbr0', MAC0)]),
+    );
+    expect(plan.steps.map((s) => s.reason)).toEqual([
+      '192.0.2.12/24 belongs on xenbr0 (given by IPADDR in ifcfg-xenbr0)',
+    ]);
+  });
+
   it('explicit address= and gateway= are put on the bridge; the NIC keeps none', () => {
     const { plan } = planNetworkStart(
       single({ addresses: ['198.51.100.7/24'], gateway: '198.51.100.1', bridgeNf: 'off' }),
@@ -359,11 +404,94 @@ describe('planNetworkStart: netloop', () => {
     const plan = planNetwork(want, host([link('eth0', { mac: MAC0 })]));
     expect(rows(plan.steps).filter(([id]) => String(id).startsWith('link:veth0'))).toEqual([
       ['link:veth0:create', 'link', 'ip link add name veth0 type veth peer name vif0.0', false],
+      ['link:veth0:mac', 'link', `ip link set dev veth0 address ${MAC0}`, false],
       ['link:veth0:up', 'link', 'ip link set dev veth0 up', false],
     ]);
     expect(() => planNetwork(want, host([link('eth0'), link('veth0', { kind: 'veth' })]))).toThrow(
       'dom0-port=veth0:vif0.0: vif0.0 does not exist but veth0 does; expected both ends of a veth pair, or neither',
     );
+  });
+});
+
+describe('planNetworkStart: netloop MACs as Xen 3.x set them', () => {
+  const want = single({ dom0: { kind: 'netloop', veth: 'veth0', vif: 'vif0.0' } });
+  const PORT = 'fe:ff:ff:ff:ff:ff';
+
+  it("without dom0-mac=, veth0 takes the NIC's MAC; the NIC, the bridge and vif0.0 carry fe:ff:ff:ff:ff:ff", () => {
+    const pre = host(
+      [
+        link('eth0', { mac: MAC0 }),
+        link('veth0', { kind: 'veth', peer: 'vif0.0', mac: '52:54:00:00:00:b0', up: false }),
+        link('vif0.0', { kind: 'veth', peer: 'veth0', up: false }),
+      ],
+      [v4('eth0', '192.0.2.10/24')],
+      [route('default', 'eth0', { gateway: '192.0.2.1' })],
+    );
+    const { plan } = planNetworkStart(want, pre);
+    expect(
+      plan.steps.filter((s) => s.id.endsWith(':mac')).map((s) => [s.id, s.argv.join(' '), s.reason]),
+    ).toEqual([
+      [
+        'bridge:xenbr0:mac',
+        `ip link set dev xenbr0 address ${PORT}`,
+        `xenbr0 MAC: want ${PORT} (Xen's port MAC: eth0's MAC belongs to dom0's netloop device), have none yet`,
+      ],
+      [
+        'link:veth0:mac',
+        `ip link set dev veth0 address ${MAC0}`,
+        `veth0 MAC: want ${MAC0} (eth0's, as Xen 3.x gave dom0's netloop device the NIC's MAC so dom0 keeps its identity on the LAN; dom0-mac= picks another), have 52:54:00:00:00:b0`,
+      ],
+      [
+        'link:eth0:mac',
+        `ip link set dev eth0 address ${PORT}`,
+        `eth0 MAC: want ${PORT}, as Xen 3.x gave the physical port once veth0 took its MAC ${MAC0}`,
+      ],
+      [
+        'link:vif0.0:mac',
+        `ip link set dev vif0.0 address ${PORT}`,
+        expect.stringContaining('vif0.0 MAC: want'),
+      ],
+    ]);
+    // veth0 has its MAC before eth0 gives it up: an interrupted run loses nothing.
+    const ids = plan.steps.map((s) => s.id);
+    expect(ids.indexOf('link:veth0:mac')).toBeLessThan(ids.indexOf('link:eth0:mac'));
+  });
+
+  it('plans nothing once converged, and after an interruption between the two MAC steps only the rest', () => {
+    const done = host(
+      [
+        link('eth0', { mac: PORT, master: 'xenbr0' }),
+        bridge('xenbr0', PORT),
+        link('veth0', { kind: 'veth', peer: 'vif0.0', mac: MAC0 }),
+        link('vif0.0', { kind: 'veth', peer: 'veth0', mac: PORT, master: 'xenbr0' }),
+      ],
+      [v4('veth0', '192.0.2.10/24')],
+      [route('default', 'veth0', { gateway: '192.0.2.1' })],
+    );
+    expect(planNetworkStart(want, done).plan.steps).toEqual([]);
+    const half = host(
+      [
+        link('eth0', { mac: MAC0, master: 'xenbr0' }),
+        bridge('xenbr0', PORT),
+        link('veth0', { kind: 'veth', peer: 'vif0.0', mac: MAC0 }),
+        link('vif0.0', { kind: 'veth', peer: 'veth0', mac: PORT, master: 'xenbr0' }),
+      ],
+      [v4('veth0', '192.0.2.10/24')],
+      [route('default', 'veth0', { gateway: '192.0.2.1' })],
+    );
+    expect(planNetworkStart(want, half).plan.steps.map((s) => s.id)).toEqual(['link:eth0:mac']);
+  });
+
+  it('with dom0-mac=, veth0 gets it and the NIC keeps its MAC, as before', () => {
+    const { plan } = planNetworkStart(
+      single({ dom0: { kind: 'netloop', veth: 'veth0', vif: 'vif0.0', mac: '52:54:00:00:00:c0' } }),
+      host([link('eth0', { mac: MAC0 })]),
+    );
+    expect(plan.steps.filter((s) => s.id.endsWith(':mac')).map((s) => s.argv.join(' '))).toEqual([
+      `ip link set dev xenbr0 address ${MAC0}`,
+      'ip link set dev veth0 address 52:54:00:00:00:c0',
+      `ip link set dev vif0.0 address ${PORT}`,
+    ]);
   });
 });
 
