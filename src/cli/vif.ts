@@ -6,6 +6,7 @@ import { findLink } from '../model/host.ts';
 import type { Plan, XenstoreWrite } from '../model/plan.ts';
 import type { Runner } from '../model/ports.ts';
 import type { VifDesired, VifIdentity } from '../model/vif.ts';
+import type { VifMode } from '../model/vif-mode.ts';
 import { listBridges, observeLinks } from '../observe/sysfs.ts';
 import { chooseBridge, offlineDevice, planVifOffline, planVifOnline } from '../plan/vif.ts';
 import { BACKEND_KEYS, type BackendValues, validateBackend } from '../xen/backend.ts';
@@ -64,7 +65,11 @@ ${EXIT_HELP}
 /** How long vif-script waits for a running network-script, at most (and never past the deadline). */
 const NETWORK_LOCK_WAIT_MS = 20_000;
 
-export async function runVif(ctx: Context, args: readonly string[]): Promise<number> {
+export async function runVif(
+  ctx: Context,
+  args: readonly string[],
+  mode: VifMode = 'bridge',
+): Promise<number> {
   // Help and version only for a person running the command alone: among Xen's words they are
   // errors, reported like any other (a silent exit 0 would leave the toolstack waiting).
   if (asksPerson(args, ['--help', '-h'])) {
@@ -106,8 +111,8 @@ export async function runVif(ctx: Context, args: readonly string[]): Promise<num
       });
     }
     const outcome = attaching
-      ? await attach(event, xs!, request, deadline)
-      : await detach(event, xs, request);
+      ? await attach(event, xs!, request, deadline, mode)
+      : await detach(event, xs, request, mode);
     if (!request.dryRun) log(ctx, request, `${outcome} (${Date.now() - started} ms)`);
     return 0;
   } catch (thrown) {
@@ -135,6 +140,7 @@ async function attach(
   xs: XenstoreClient,
   request: HotplugRequest,
   deadline: EventDeadline,
+  mode: VifMode,
 ): Promise<string> {
   const backend = await readBackend(xs, request.backend);
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
@@ -142,6 +148,21 @@ async function attach(
     return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
   if (await waitForUnlock(lockPath(ctx.env), Math.min(NETWORK_LOCK_WAIT_MS, deadline.workLeft())))
     ctx.err('vif-script: network-script still holds its lock; going ahead\n');
+  if (mode !== 'bridge') {
+    const who = identity(request, backend.vifname);
+    const writes = connectedWrites(request, backend.frontend, backend.mtu);
+    const event = { ctx, request, backend, who, writes, show: showFor(ctx, request) };
+    const outcome =
+      mode === 'ovs'
+        ? await (await import('./vif-ovs.ts')).attachOvs(
+            event,
+            await readOvsIds(xs, request.backend),
+            pickBridge(backend, request, ctx.env),
+          )
+        : await (await import('./vif-routed.ts')).attachRouted(event, mode);
+    if (!request.dryRun && writes.length > 0) await xs.writeMany(writes);
+    return outcome;
+  }
   const bridges = listBridges(ctx.files);
   const requested = pickBridge(backend, request, ctx.env);
   const bridge = chooseBridge(requested, bridges);
@@ -151,16 +172,7 @@ async function attach(
   const host = observe();
   const mtu = backend.mtu ?? findLink(host, bridge)?.mtu ?? 1500;
   const want: VifDesired = { ...who, bridge, mtu };
-  const writes: XenstoreWrite[] = [];
-  if (request.typeIf === 'vif') {
-    if (backend.frontend)
-      writes.push({ path: `${backend.frontend}/mtu`, value: String(mtu), reason: 'tell the guest its MTU' });
-    writes.push({
-      path: `${request.backend}/hotplug-status`,
-      value: 'connected',
-      reason: 'tell the toolstack and netback the vif is ready',
-    });
-  }
+  const writes = connectedWrites(request, backend.frontend, mtu);
   const plan = planVifOnline(want, host, writes);
   if (request.dryRun) {
     printPlan(ctx, request, plan, `${name} in ${bridge}`);
@@ -169,6 +181,24 @@ async function attach(
   await applyAndVerify(ctx.runner, plan, async () => planVifOnline(want, observe(), writes));
   if (writes.length > 0) await xs.writeMany(writes);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
+}
+
+/** What a successful PV online writes: the guest's MTU (when known), hotplug-status=connected. */
+function connectedWrites(
+  request: HotplugRequest,
+  frontend: string | undefined,
+  mtu: number | undefined,
+): XenstoreWrite[] {
+  const writes: XenstoreWrite[] = [];
+  if (request.typeIf !== 'vif') return writes;
+  if (frontend && mtu !== undefined)
+    writes.push({ path: `${frontend}/mtu`, value: String(mtu), reason: 'tell the guest its MTU' });
+  writes.push({
+    path: `${request.backend}/hotplug-status`,
+    value: 'connected',
+    reason: 'tell the toolstack and netback the vif is ready',
+  });
+  return writes;
 }
 
 /** The guest's device and what proves it is the guest's (plan/vif.ts, guestDevice). */
@@ -192,6 +222,7 @@ async function detach(
   ctx: Context,
   xs: XenstoreClient | undefined,
   request: HotplugRequest,
+  mode: VifMode,
 ): Promise<string> {
   // The backend directory may already be partly removed: a missing key is not an error.
   let vifname: string | undefined;
@@ -201,6 +232,17 @@ async function detach(
     vifname = undefined;
   }
   const who = identity(request, vifname);
+  if (mode !== 'bridge') {
+    let ips: readonly string[] = [];
+    try {
+      ips = validateBackend({ ip: await xs?.read(`${request.backend}/ip`) }).ips;
+    } catch {
+      ips = [];
+    }
+    const event = { ctx, request, backend: { ips }, who, show: showFor(ctx, request) };
+    if (mode === 'ovs') return (await import('./vif-ovs.ts')).detachOvs(event);
+    return (await import('./vif-routed.ts')).detachRouted(event, mode);
+  }
   const present = observeLinks(ctx.files, [who.name, request.dev]);
   const { name, note } = offlineDevice(who, present);
   if (note) {
@@ -219,6 +261,19 @@ async function detach(
     if (findLink(observeLinks(ctx.files, [name]), name)) throw error;
   }
   return `${name} detached: ${plan.steps.length} step(s)`;
+}
+
+function showFor(ctx: Context, request: HotplugRequest) {
+  return (plan: Plan, what: string) => printPlan(ctx, request, plan, what);
+}
+
+/** The keys Xen's vif-openvswitch copies into the port's external-ids. */
+async function readOvsIds(xs: XenstoreClient, backend: string): Promise<Record<string, string | undefined>> {
+  const [frontendId, mac] = await xs.readMany([`${backend}/frontend-id`, `${backend}/mac`]);
+  const vm =
+    frontendId && /^[0-9]+$/.test(frontendId) ? await xs.read(`/local/domain/${frontendId}/vm`) : undefined;
+  const [name, uuid] = vm?.startsWith('/') ? await xs.readMany([`${vm}/name`, `${vm}/uuid`]) : [];
+  return { 'xen-vm-name': name, 'xen-vm-uuid': uuid, 'attached-mac': mac };
 }
 
 function printPlan(ctx: Context, request: HotplugRequest, plan: Plan, what: string): void {

@@ -88,3 +88,11 @@ export function routeWords(route: RouteSpec): string[] {
   if (route.scope !== undefined) words.push('scope', route.scope);
   return words;
 }
+
+/**
+ * One nft transaction: the commands joined by `;` in one argument, which nft parses and
+ * commits as one batch (all or nothing), like `nft -f -` but visible whole in dry-run.
+ */
+export function nftTransaction(commands: readonly string[]): Argv {
+  return ['nft', commands.join(' ; ')];
+}
