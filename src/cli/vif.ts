@@ -53,6 +53,14 @@ syslog, exit 1. Each event ends within 30 s (libxl kills at 40 s), the report in
 A vifname is only ever applied to the guest's own device (netback's vif-<domid>-<devid>,
 or the ifalias xenplan:<dev> vif-script sets before renaming); any other is refused.
 
+Modes, by the name it runs as (xenplan install links them; a vif's script= picks):
+  vif-xenplan        bridge, as Xen's vif-bridge (all of the above)
+  vif-xenplan-route  routed, as vif-route: no bridge; needs ip=; dom0's address is
+                     taken from gatewaydev= / $netdev (default eth0)
+  vif-xenplan-nat    NAT, as vif-nat: ip= or 10.<domid/256>.<domid%256>.<devid+1>,
+                     masqueraded with nftables (table ip xenplan_nat); no DHCP
+  vif-xenplan-ovs    Open vSwitch: bridge=BR, BR.TAG, BR:TRUNK:TRUNK, BR.TAG:TRUNK
+
 Options:
   --dry-run   print the plan (and the xenstore writes it would make) and change nothing
   --json      with --dry-run, print the plan as JSON
