@@ -77,7 +77,14 @@ export function planOvsOnline(
   if (port !== undefined && port.bridge !== bridge)
     argv.push('--', '--if-exists', 'del-port', port.bridge, name);
   argv.push('--', '--may-exist', 'add-port', bridge, name);
-  argv.push('--', 'set', 'port', name, `tag=${want.tag ?? '[]'}`, `trunks=[${trunks}]`);
+  // What the port has no value for is cleared, so a port moved from access to trunk loses its tag.
+  const set = [
+    ...(want.tag === undefined ? [] : [`tag=${want.tag}`]),
+    ...(trunks === '' ? [] : [`trunks=${trunks}`]),
+  ];
+  const clear = [...(want.tag === undefined ? ['tag'] : []), ...(trunks === '' ? ['trunks'] : [])];
+  if (set.length > 0) argv.push('--', 'set', 'port', name, ...set);
+  if (clear.length > 0) argv.push('--', 'clear', 'port', name, ...clear);
   const ids = Object.entries(want.externalIds).map(([k, v]) => `external-ids:${k}=${atom(v)}`);
   if (ids.length > 0) argv.push('--', 'set', 'interface', name, ...ids);
   const why =

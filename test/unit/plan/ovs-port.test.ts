@@ -57,7 +57,11 @@ describe('planOvsOnline', () => {
         'port',
         'vif5.0',
         'tag=10',
-        'trunks=[]',
+        '--',
+        'clear',
+        'port',
+        'vif5.0',
+        'trunks',
         '--',
         'set',
         'interface',
@@ -76,7 +80,7 @@ describe('planOvsOnline', () => {
       { ...ovs, port: { bridge: 'ovsbr0', tag: 10, trunks: [], externalIds: ids } },
       [],
     );
-    expect(moved.steps[0]!.argv.slice(0, 19)).toEqual([
+    expect(moved.steps[0]!.argv.slice(0, 22)).toEqual([
       'ovs-vsctl',
       '--timeout=30',
       '--',
@@ -93,9 +97,12 @@ describe('planOvsOnline', () => {
       'set',
       'port',
       'vif5.0',
-      'tag=[]',
-      'trunks=[20,30]',
+      'trunks=20,30',
       '--',
+      'clear',
+      'port',
+      'vif5.0',
+      'tag',
     ]);
   });
 
