@@ -7,6 +7,7 @@ import type { Plan, XenstoreWrite } from '../model/plan.ts';
 import type { Runner } from '../model/ports.ts';
 import type { VifDesired, VifIdentity } from '../model/vif.ts';
 import type { VifMode } from '../model/vif-mode.ts';
+import { observePortVlans } from '../observe/port-vlan.ts';
 import { listBridges, observeLinks } from '../observe/sysfs.ts';
 import { chooseBridge, offlineDevice, planVifOffline, planVifOnline } from '../plan/vif.ts';
 import { BACKEND_KEYS, type BackendValues, validateBackend } from '../xen/backend.ts';
@@ -179,14 +180,22 @@ async function attach(
   const observe = () => observeLinks(ctx.files, [request.dev, name, bridge]);
   const host = observe();
   const mtu = backend.mtu ?? findLink(host, bridge)?.mtu ?? 1500;
-  const want: VifDesired = { ...who, bridge, mtu };
+  const want: VifDesired = { ...who, bridge, mtu, ...(backend.vlans ? { vlans: backend.vlans } : {}) };
   const writes = connectedWrites(request, backend.frontend, mtu);
-  const plan = planVifOnline(want, host, writes);
+  // Only a vif with a vlan key pays for reading the bridge's VLANs (one `bridge` process).
+  const vlansOf = (now: typeof host) =>
+    backend.vlans
+      ? observePortVlans(ctx.runner, ctx.files, bridge, name, findLink(now, name)?.master === bridge)
+      : Promise.resolve(undefined);
+  const plan = planVifOnline(want, host, writes, await vlansOf(host));
   if (request.dryRun) {
     printPlan(ctx, request, plan, `${name} in ${bridge}`);
     return 'dry-run';
   }
-  await applyAndVerify(ctx.runner, plan, async () => planVifOnline(want, observe(), writes));
+  await applyAndVerify(ctx.runner, plan, async () => {
+    const now = observe();
+    return planVifOnline(want, now, writes, await vlansOf(now));
+  });
   if (writes.length > 0) await xs.writeMany(writes);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
 }

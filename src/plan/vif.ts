@@ -3,7 +3,9 @@ import { findLink, type HostState, type Link } from '../model/host.ts';
 import { checkInterfaceName, show } from '../model/names.ts';
 import { makePlan, type Plan, type Step, type XenstoreWrite } from '../model/plan.ts';
 import { PORT_MAC, renameMark, type VifDesired, type VifIdentity } from '../model/vif.ts';
+import type { PortVlanState } from '../model/vlan.ts';
 import { ip } from './command.ts';
+import { planPortVlans } from './port-vlan.ts';
 import { makeStep } from './step.ts';
 
 export interface BridgeRequest {
@@ -162,6 +164,7 @@ export function planVifOnline(
   want: VifDesired,
   host: HostState,
   xenstore: readonly XenstoreWrite[] = [],
+  portVlans?: PortVlanState,
 ): Plan {
   const { name, bridge } = want;
   const bridgeLink = findLink(host, bridge);
@@ -195,6 +198,11 @@ export function planVifOnline(
         `${name}: want in ${bridge}, have ${link.master ? `in ${link.master}` : 'not in a bridge'}`,
       ),
     );
+  if (want.vlans !== undefined) {
+    if (!portVlans)
+      throw new XenplanError('bug', `${name}: VLANs wanted but the bridge's VLANs were not observed`);
+    steps.push(...planPortVlans(name, bridge, want.vlans, portVlans, link.master !== bridge));
+  }
   if (!link.up) steps.push(makeStep(`vif:${name}:up`, 'vif', ip.linkUp(name), `${name} is down`));
   const warnings =
     want.mtu < bridgeLink.mtu && link.master !== bridge
