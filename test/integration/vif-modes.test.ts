@@ -97,6 +97,9 @@ describe.runIf(can.ok && nft)('vif modes without a bridge', () => {
       expect(sysctl('net/ipv4/conf/vif7.0/proxy_arp')).toBe('1');
       expect(sysctl('net/ipv4/conf/vif7.0/forwarding')).toBe('1');
       expect(dom0.link('vif7.0').master).toBeUndefined();
+      // IPv6 neighbours answer only once duplicate address detection of link-locals is done.
+      g.settle();
+      dom0.settle();
       expect(g.ping('192.0.2.1')).toBe(true);
       expect(g.ping('2001:db8::1')).toBe(true);
     });
