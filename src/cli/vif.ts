@@ -1,7 +1,7 @@
 import { applyAndVerify } from '../apply/converge.ts';
 import { lockPath, waitForUnlock } from '../apply/lock.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
-import { toXenplanError } from '../model/error.ts';
+import { toXenplanError, XenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
 import type { Plan, XenstoreWrite } from '../model/plan.ts';
 import type { Runner } from '../model/ports.ts';
@@ -158,6 +158,15 @@ async function attach(
   if (await waitForUnlock(lockPath(ctx.env), Math.min(NETWORK_LOCK_WAIT_MS, deadline.workLeft())))
     ctx.err('vif-script: network-script still holds its lock; going ahead\n');
   if (mode !== 'bridge') {
+    // libxl's vlan key names a VLAN-aware Linux bridge port; ignoring it would connect the
+    // guest to the wrong network.
+    if (backend.vlans)
+      throw new XenplanError(
+        'config',
+        mode === 'ovs'
+          ? "the vif's vlan key is for a VLAN-aware Linux bridge; on Open vSwitch give the VLANs in bridge= (BR.TAG, BR:TRUNK:TRUNK)"
+          : `the vif's vlan key is for a bridge port; a ${mode === 'route' ? 'routed' : 'NAT'} vif carries no VLANs: drop vlan= from the vif config`,
+      );
     const who = identity(request, backend.vifname);
     const writes = connectedWrites(request, backend.frontend, backend.mtu);
     const event = { ctx, request, backend, who, writes, show: showFor(ctx, request) };

@@ -174,6 +174,49 @@ describe.runIf(can.ok && nft)('vif modes without a bridge', () => {
       expect(JSON.parse(dry.stdout).steps).toEqual([]);
     });
 
+    it('two guests coming online at once both land in the set, under the one rule', async () => {
+      for (const domid of [9, 10]) {
+        const g = guest(domid);
+        g.ip('address', 'add', `203.0.113.${domid}/24`, 'dev', 'eth0');
+        xen.addVif(domid, 0, { ip: `203.0.113.${domid}` });
+      }
+      const runs = await Promise.all(
+        [9, 10].map((domid) =>
+          scripts.start('vif-xenplan-nat', ['online', 'type_if=vif'], {
+            ns: dom0,
+            env: { ...xen.env(), ...libxlEnv(domid, 0) },
+          }),
+        ),
+      );
+      expect(runs.map((r) => [r.status, r.stderr])).toEqual([
+        [0, ''],
+        [0, ''],
+      ]);
+      expect(natSet().sort()).toEqual(['203.0.113.10', '203.0.113.8', '203.0.113.9']);
+      const rules = dom0.exec(['nft', '-j', 'list', 'chain', 'ip', 'xenplan_nat', 'postrouting']);
+      expect((JSON.parse(rules.stdout).nftables as { rule?: unknown }[]).filter((e) => e.rule).length).toBe(
+        1,
+      );
+    });
+
+    it('offline of a guest whose vif is already gone still takes it out of the set', () => {
+      dom0.ip('link', 'del', 'vif9.0');
+      const offline = run('vif-xenplan-nat', 9, ['offline', 'type_if=vif']);
+      expect(offline.stderr).toBe('');
+      expect(offline.status).toBe(0);
+      expect(natSet().sort()).toEqual(['203.0.113.10', '203.0.113.8']);
+      expect(run('vif-xenplan-nat', 10, ['offline', 'type_if=vif']).status).toBe(0);
+    });
+
+    it('a vlan key on a NAT vif is refused in xenstore, not ignored', () => {
+      guest(11);
+      xen.addVif(11, 0, { ip: '203.0.113.11', vlan: '10p/20' });
+      const online = run('vif-xenplan-nat', 11, ['online', 'type_if=vif']);
+      expect(online.status).toBe(1);
+      expect(xen.read('backend/vif/11/0/hotplug-error')).toMatch(/a NAT vif carries no VLANs/);
+      expect(natSet()).not.toContain('203.0.113.11');
+    });
+
     it('offline takes the guest out of the masquerade set and leaves no route or address', () => {
       const offline = run('vif-xenplan-nat', 8, ['offline', 'type_if=vif']);
       expect(offline.stderr).toBe('');
