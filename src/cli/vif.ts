@@ -39,7 +39,8 @@ Environment (set by Xen):
   XENPLAN_LOG_DIR  log directory (default /var/log/xen; the log is xen-hotplug.log)
   XENPLAN_RUN_DIR  where network-script's lock lives (default /run/xenplan)
 
-Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend.
+Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend,
+vlan (10p/20/30-40: the port's VLANs on a VLAN-aware bridge).
 The bridge is xenstore's bridge, else bridge= given here, else $bridge, else the only
 bridge on the host; a missing xenbrN falls back to ethN when that is a bridge.
 

@@ -127,6 +127,20 @@ describe.runIf(can.ok && nft)('vif modes without a bridge', () => {
       expect(JSON.parse(again.stdout).steps).toEqual([]);
     });
 
+    it('a gateway device that does not exist fails online in xenstore, naming it', () => {
+      guest(18);
+      xen.addVif(18, 0, { ip: '198.51.100.18' });
+      const online = scripts.run('vif-xenplan-route', ['online', 'type_if=vif'], {
+        ns: dom0,
+        env: { ...xen.env(), ...libxlEnv(18, 0, { netdev: 'eth9' }) },
+      });
+      expect(online.status).toBe(1);
+      expect(xen.read('backend/vif/18/0/hotplug-status')).toBe('error');
+      expect(xen.read('backend/vif/18/0/hotplug-error')).toBe(
+        'gateway device eth9 does not exist; set gatewaydev= in the vif config (libxl passes it as netdev)',
+      );
+    });
+
     it('a guest without ip fails online in xenstore, naming the key, and changes nothing', () => {
       guest(17);
       xen.addVif(17, 0, {});
