@@ -85,7 +85,7 @@ export function planOvsOnline(
   const clear = [...(want.tag === undefined ? ['tag'] : []), ...(trunks === '' ? ['trunks'] : [])];
   if (set.length > 0) argv.push('--', 'set', 'port', name, ...set);
   if (clear.length > 0) argv.push('--', 'clear', 'port', name, ...clear);
-  const ids = Object.entries(want.externalIds).map(([k, v]) => `external-ids:${k}=${atom(v)}`);
+  const ids = Object.entries(want.externalIds).map(([k, v]) => `external-ids:${atom(k)}=${atom(v)}`);
   if (ids.length > 0) argv.push('--', 'set', 'interface', name, ...ids);
   const why =
     port === undefined

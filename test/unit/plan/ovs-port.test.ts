@@ -66,9 +66,9 @@ describe('planOvsOnline', () => {
         'set',
         'interface',
         'vif5.0',
-        'external-ids:xen-vm-name="web 1"',
-        'external-ids:xen-vm-uuid="6f0c0ad4-0000-4000-8000-000000000001"',
-        'external-ids:attached-mac="00:16:3e:00:05:00"',
+        'external-ids:"xen-vm-name"="web 1"',
+        'external-ids:"xen-vm-uuid"="6f0c0ad4-0000-4000-8000-000000000001"',
+        'external-ids:"attached-mac"="00:16:3e:00:05:00"',
       ],
       ['ip', 'link', 'set', 'dev', 'vif5.0', 'up'],
     ]);
@@ -145,6 +145,18 @@ describe('parseOvs (ovs-vsctl --format=json)', () => {
         trunks: [20, 30],
         externalIds: { 'attached-mac': '00:16:3e:00:05:00', 'xen-vm-name': 'web' },
       },
+    });
+  });
+
+  it('a lone trunk and a lone port are atoms, not sets (ovsdb_datum_to_json)', () => {
+    const out = [
+      '{"data":[[["uuid","aaaa"],"vif5.0",["set",[]],20]],"headings":["_uuid","name","tag","trunks"]}',
+      '{"data":[["vif5.0",["map",[]]]],"headings":["name","external_ids"]}',
+      '{"data":[["ovsbr0",["uuid","aaaa"]]],"headings":["name","ports"]}',
+    ].join('\n');
+    expect(parseOvs(out)).toEqual({
+      bridges: ['ovsbr0'],
+      port: { bridge: 'ovsbr0', trunks: [20], externalIds: {} },
     });
   });
 
