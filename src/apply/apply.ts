@@ -13,28 +13,32 @@ export interface ApplyReport {
 /** A word ip's batch reader takes literally: no quotes, backslashes, comment signs or blanks. */
 const BATCH_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
 
+/** Programs with a `-batch -` mode reading one command a line (iproute2's ip and bridge). */
+const BATCH_PROGRAMS = ['ip', 'bridge'];
+
 function batchable(step: Step): boolean {
   return (
     step.input === undefined &&
-    step.argv[0] === 'ip' &&
+    BATCH_PROGRAMS.includes(step.argv[0]!) &&
     step.argv.length > 1 &&
     step.argv.slice(1).every((w) => BATCH_WORD.test(w))
   );
 }
 
-/** Groups consecutive batchable ip steps; everything else runs alone. */
+/** Groups consecutive batchable steps of the same program; everything else runs alone. */
 export function groupSteps(steps: readonly Step[]): Step[][] {
   const groups: Step[][] = [];
   for (const step of steps) {
     const last = groups[groups.length - 1];
-    if (last && batchable(step) && batchable(last[0]!)) last.push(step);
+    const head = last?.[0];
+    if (last && head && batchable(step) && batchable(head) && head.argv[0] === step.argv[0]) last.push(step);
     else groups.push([step]);
   }
   return groups;
 }
 
 /**
- * Runs the steps in order, consecutive `ip` steps as one `ip -batch -`. Stops at the first
+ * Runs the steps in order, consecutive `ip` (or `bridge`) steps as one `ip -batch -`. Stops at the first
  * failure with an apply error naming the Step and the command's own error text.
  */
 export async function applySteps(runner: Runner, steps: readonly Step[]): Promise<ApplyReport> {
@@ -50,7 +54,7 @@ export async function applySteps(runner: Runner, steps: readonly Step[]): Promis
       continue;
     }
     const input = `${group.map((s) => s.argv.slice(1).join(' ')).join('\n')}\n`;
-    const result = await runner.run(['ip', '-batch', '-'], input);
+    const result = await runner.run([group[0]!.argv[0]!, '-batch', '-'], input);
     if (result.exitCode === 0) {
       done.push(...group.map((s) => s.id));
       continue;

@@ -1,4 +1,5 @@
 import { XenplanError } from '../model/error.ts';
+import type { VifMode } from '../model/vif-mode.ts';
 import { asksPerson } from '../xen/hotplug.ts';
 import { type Context, version } from './context.ts';
 import { EXIT_HELP, type Role } from './exit.ts';
@@ -15,6 +16,18 @@ export function roleOf(invokedAs: string): Role {
   if (base.startsWith('vif')) return 'vif';
   if (base.startsWith('network')) return 'network';
   return 'xenplan';
+}
+
+/**
+ * The vif mode from the invoked name, as Xen picks a script by name: `…-route` (Xen's
+ * vif-route), `…-nat` (vif-nat), `…-ovs` or `…-openvswitch` (vif-openvswitch), else bridge.
+ */
+export function vifModeOf(invokedAs: string): VifMode {
+  const base = invokedAs.split('/').pop() ?? invokedAs;
+  if (base.endsWith('-route')) return 'route';
+  if (base.endsWith('-nat')) return 'nat';
+  if (base.endsWith('-ovs') || base.endsWith('-openvswitch')) return 'ovs';
+  return 'bridge';
 }
 
 export const XENPLAN_HELP = `Usage: xenplan COMMAND [ARGS] [--dry-run] [--json]
@@ -48,10 +61,10 @@ Options:
 ${EXIT_HELP}
 `;
 
-export async function dispatch(ctx: Context, role: Role): Promise<number> {
+export async function dispatch(ctx: Context, role: Role, invokedAs = ''): Promise<number> {
   const args = ctx.argv;
   // vif-script decides for itself: among Xen's words -V is an error to report, not a version.
-  if (role === 'vif') return runVif(ctx, args);
+  if (role === 'vif') return runVif(ctx, args, vifModeOf(invokedAs));
   // The version is for a person who asks for nothing else.
   if (asksPerson(args, ['--version', '-V'])) {
     ctx.out(`${version()}\n`);

@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   };
   let code: number;
   try {
-    code = await dispatch(ctx, role);
+    code = await dispatch(ctx, role, invokedAs);
   } catch (thrown) {
     const error: XenplanError = toXenplanError(thrown);
     ctx.err(`${nameOf(role)}: ${error.message}\n`);

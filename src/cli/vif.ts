@@ -4,11 +4,13 @@ import { lockPath, waitForUnlock } from '../apply/lock.ts';
 import { markPath, PENDING_MARK, writeMark } from '../apply/mark.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
 import { parseVifSettings, VIF_CONFIG_PATH } from '../config/vif-settings.ts';
-import { toXenplanError } from '../model/error.ts';
+import { toXenplanError, XenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
 import { makePlan, type Plan, type XenstoreWrite } from '../model/plan.ts';
 import type { Runner } from '../model/ports.ts';
 import type { VifDesired, VifIdentity } from '../model/vif.ts';
+import type { VifMode } from '../model/vif-mode.ts';
+import { observePortVlans } from '../observe/port-vlan.ts';
 import { listBridges, observeLinks } from '../observe/sysfs.ts';
 import { type AntispoofChange, planAntispoofOffline, planAntispoofOnline } from '../plan/antispoof.ts';
 import { chooseBridge, offlineDevice, planVifOffline, planVifOnline } from '../plan/vif.ts';
@@ -49,7 +51,8 @@ Host config file, its vif- keys (the others are network-script's):
   vif-antispoof=off   no filtering
   Enforced in nftables (table bridge xenplan), with or without br_netfilter.
 
-Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend.
+Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend,
+vlan (10p/20/30-40: the port's VLANs on a VLAN-aware bridge).
 The bridge is xenstore's bridge, else bridge= given here, else $bridge, else the only
 bridge on the host; a missing xenbrN falls back to ethN when that is a bridge.
 
@@ -65,6 +68,14 @@ syslog, exit 1. Each event ends within 30 s (libxl kills at 40 s), the report in
 A vifname is only ever applied to the guest's own device (netback's vif-<domid>-<devid>,
 or the ifalias xenplan:<dev> vif-script sets before renaming); any other is refused.
 
+Modes, by the name it runs as (xenplan install links them; a vif's script= picks):
+  vif-xenplan        bridge, as Xen's vif-bridge (all of the above)
+  vif-xenplan-route  routed, as vif-route: no bridge; needs ip=; dom0's address is
+                     taken from gatewaydev= / $netdev (default eth0)
+  vif-xenplan-nat    NAT, as vif-nat: ip= or 10.<domid/256>.<domid%256>.<devid+1>,
+                     masqueraded with nftables (table ip xenplan_nat); no DHCP
+  vif-xenplan-ovs    Open vSwitch: bridge=BR, BR.TAG, BR:TRUNK:TRUNK, BR.TAG:TRUNK
+
 Options:
   --dry-run   print the plan (and the xenstore writes it would make) and change nothing
   --json      with --dry-run, print the plan as JSON
@@ -77,7 +88,11 @@ ${EXIT_HELP}
 /** How long vif-script waits for a running network-script, at most (and never past the deadline). */
 const NETWORK_LOCK_WAIT_MS = 20_000;
 
-export async function runVif(ctx: Context, args: readonly string[]): Promise<number> {
+export async function runVif(
+  ctx: Context,
+  args: readonly string[],
+  mode: VifMode = 'bridge',
+): Promise<number> {
   // Help and version only for a person running the command alone: among Xen's words they are
   // errors, reported like any other (a silent exit 0 would leave the toolstack waiting).
   if (asksPerson(args, ['--help', '-h'])) {
@@ -119,8 +134,8 @@ export async function runVif(ctx: Context, args: readonly string[]): Promise<num
       });
     }
     const outcome = attaching
-      ? await attach(event, xs!, request, deadline)
-      : await detach(event, xs, request);
+      ? await attach(event, xs!, request, deadline, mode)
+      : await detach(event, xs, request, mode);
     if (!request.dryRun) log(ctx, request, `${outcome} (${Date.now() - started} ms)`);
     return 0;
   } catch (thrown) {
@@ -148,6 +163,7 @@ async function attach(
   xs: XenstoreClient,
   request: HotplugRequest,
   deadline: EventDeadline,
+  mode: VifMode,
 ): Promise<string> {
   const backend = await readBackend(xs, request.backend);
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
@@ -157,6 +173,30 @@ async function attach(
   const settings = parseVifSettings(configPath, ctx.files.read(configPath));
   if (await waitForUnlock(lockPath(ctx.env), Math.min(NETWORK_LOCK_WAIT_MS, deadline.workLeft())))
     ctx.err('vif-script: network-script still holds its lock; going ahead\n');
+  if (mode !== 'bridge') {
+    // libxl's vlan key names a VLAN-aware Linux bridge port; ignoring it would connect the
+    // guest to the wrong network.
+    if (backend.vlans)
+      throw new XenplanError(
+        'config',
+        mode === 'ovs'
+          ? "the vif's vlan key is for a VLAN-aware Linux bridge; on Open vSwitch give the VLANs in bridge= (BR.TAG, BR:TRUNK:TRUNK)"
+          : `the vif's vlan key is for a bridge port; a ${mode === 'route' ? 'routed' : 'NAT'} vif carries no VLANs: drop vlan= from the vif config`,
+      );
+    const who = identity(request, backend.vifname);
+    const writes = connectedWrites(request, backend.frontend, backend.mtu);
+    const event = { ctx, request, backend, who, writes, show: showFor(ctx, request) };
+    const outcome =
+      mode === 'ovs'
+        ? await (await import('./vif-ovs.ts')).attachOvs(
+            event,
+            await readOvsIds(xs, request.backend),
+            pickBridge(backend, request, ctx.env),
+          )
+        : await (await import('./vif-routed.ts')).attachRouted(event, mode);
+    if (!request.dryRun && writes.length > 0) await xs.writeMany(writes);
+    return outcome;
+  }
   const bridges = listBridges(ctx.files);
   const requested = pickBridge(backend, request, ctx.env);
   const bridge = chooseBridge(requested, bridges);
@@ -165,34 +205,30 @@ async function attach(
   const observe = () => observeLinks(ctx.files, [request.dev, name, bridge]);
   const host = observe();
   const mtu = backend.mtu ?? findLink(host, bridge)?.mtu ?? 1500;
-  const want: VifDesired = { ...who, bridge, mtu };
-  const writes: XenstoreWrite[] = [];
-  if (request.typeIf === 'vif') {
-    if (backend.frontend)
-      writes.push({ path: `${backend.frontend}/mtu`, value: String(mtu), reason: 'tell the guest its MTU' });
-    writes.push({
-      path: `${request.backend}/hotplug-status`,
-      value: 'connected',
-      reason: 'tell the toolstack and netback the vif is ready',
-    });
-  }
+  const want: VifDesired = { ...who, bridge, mtu, ...(backend.vlans ? { vlans: backend.vlans } : {}) };
+  const writes = connectedWrites(request, backend.frontend, mtu);
+  // Only a vif with a vlan key pays for reading the bridge's VLANs (one `bridge` process).
+  const vlansOf = (now: typeof host) =>
+    backend.vlans
+      ? observePortVlans(ctx.runner, ctx.files, bridge, name, findLink(now, name)?.master === bridge)
+      : Promise.resolve(undefined);
   const mark = markPath(ctx.env, name);
   const guest = { name, ...(backend.mac === undefined ? {} : { mac: backend.mac }), ips: backend.ips };
-  const planBoth = (state: typeof host): { plan: Plan; filter: AntispoofChange } => {
-    const vif = planVifOnline(want, state, writes);
+  const planBoth = async (state: typeof host): Promise<{ plan: Plan; filter: AntispoofChange }> => {
+    const vif = planVifOnline(want, state, writes, await vlansOf(state));
     // The device exists (planVifOnline said so) under one of its two names.
     const ifindex = (findLink(state, name) ?? findLink(state, request.dev))?.ifindex ?? 0;
     const filter = planAntispoofOnline(settings.antispoof, guest, ifindex, ctx.files.read(mark));
     // Rules first: the guest's port is filtered before it forwards a single frame.
     return { plan: makePlan([...filter.steps, ...vif.steps], vif.warnings, vif.xenstore), filter };
   };
-  const { plan, filter } = planBoth(host);
+  const { plan, filter } = await planBoth(host);
   if (request.dryRun) {
     printPlan(ctx, request, plan, `${name} in ${bridge}`);
     return 'dry-run';
   }
   await applyWithMark(ctx, plan, filter, mark);
-  checkConverged(plan.steps.length, planBoth(observe()).plan);
+  checkConverged(plan.steps.length, (await planBoth(observe())).plan);
   if (writes.length > 0) await xs.writeMany(writes);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
 }
@@ -206,6 +242,22 @@ async function applyWithMark(ctx: Context, plan: Plan, filter: AntispoofChange, 
   if (filter.mark !== undefined && filter.mark !== null) writeMark(mark, PENDING_MARK);
   await applySteps(ctx.runner, plan.steps);
   if (filter.mark !== undefined) writeMark(mark, filter.mark);
+/** What a successful PV online writes: the guest's MTU (when known), hotplug-status=connected. */
+function connectedWrites(
+  request: HotplugRequest,
+  frontend: string | undefined,
+  mtu: number | undefined,
+): XenstoreWrite[] {
+  const writes: XenstoreWrite[] = [];
+  if (request.typeIf !== 'vif') return writes;
+  if (frontend && mtu !== undefined)
+    writes.push({ path: `${frontend}/mtu`, value: String(mtu), reason: 'tell the guest its MTU' });
+  writes.push({
+    path: `${request.backend}/hotplug-status`,
+    value: 'connected',
+    reason: 'tell the toolstack and netback the vif is ready',
+  });
+  return writes;
 }
 
 /** The guest's device and what proves it is the guest's (plan/vif.ts, guestDevice). */
@@ -229,6 +281,7 @@ async function detach(
   ctx: Context,
   xs: XenstoreClient | undefined,
   request: HotplugRequest,
+  mode: VifMode,
 ): Promise<string> {
   // The backend directory may already be partly removed: a missing key is not an error.
   let vifname: string | undefined;
@@ -238,6 +291,17 @@ async function detach(
     vifname = undefined;
   }
   const who = identity(request, vifname);
+  if (mode !== 'bridge') {
+    let ips: readonly string[] = [];
+    try {
+      ips = validateBackend({ ip: await xs?.read(`${request.backend}/ip`) }).ips;
+    } catch {
+      ips = [];
+    }
+    const event = { ctx, request, backend: { ips }, who, show: showFor(ctx, request) };
+    if (mode === 'ovs') return (await import('./vif-ovs.ts')).detachOvs(event);
+    return (await import('./vif-routed.ts')).detachRouted(event, mode);
+  }
   const present = observeLinks(ctx.files, [who.name, request.dev]);
   const { name, note } = offlineDevice(who, present);
   if (note) {
@@ -260,6 +324,19 @@ async function detach(
   // Its rules go once it is out of the bridge, so no frame of it ever passes unfiltered.
   await applyWithMark(ctx, makePlan(filter.steps), filter, mark);
   return `${name} detached: ${plan.steps.length + filter.steps.length} step(s)`;
+}
+
+function showFor(ctx: Context, request: HotplugRequest) {
+  return (plan: Plan, what: string) => printPlan(ctx, request, plan, what);
+}
+
+/** The keys Xen's vif-openvswitch copies into the port's external-ids. */
+async function readOvsIds(xs: XenstoreClient, backend: string): Promise<Record<string, string | undefined>> {
+  const [frontendId, mac] = await xs.readMany([`${backend}/frontend-id`, `${backend}/mac`]);
+  const vm =
+    frontendId && /^[0-9]+$/.test(frontendId) ? await xs.read(`/local/domain/${frontendId}/vm`) : undefined;
+  const [name, uuid] = vm?.startsWith('/') ? await xs.readMany([`${vm}/name`, `${vm}/uuid`]) : [];
+  return { 'xen-vm-name': name, 'xen-vm-uuid': uuid, 'attached-mac': mac };
 }
 
 function printPlan(ctx: Context, request: HotplugRequest, plan: Plan, what: string): void {

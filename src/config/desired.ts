@@ -4,7 +4,15 @@
  * options valid in the bond's mode). Pure.
  */
 import { checkInterfaceName } from '../model/names.ts';
-import type { BondDesired, BridgeDesired, BridgeNf, Dom0Layout, NetworkDesired } from '../model/network.ts';
+import {
+  type BondDesired,
+  type BridgeDesired,
+  type BridgeNf,
+  type Dom0Layout,
+  type NetworkDesired,
+  vlanBridgeName,
+  vlanDeviceName,
+} from '../model/network.ts';
 import { BOND_OPTION_INDEX } from './bond-options.ts';
 import { isBondKey, type Source } from './source.ts';
 
@@ -100,6 +108,15 @@ export function buildDesired(
   const addresses = list('address');
   const addressesFrom = sourceOf(m.get('address')?.here);
   const gateway = str('gateway');
+  const vlans = [...new Set((list('vlans') ?? []).map(Number))].sort((a, b) => a - b);
+  for (const vid of vlans) {
+    const problem = checkInterfaceName(vlanDeviceName(uplink ?? '', vid), `vlans=${vid}: the VLAN device`);
+    if (uplink !== undefined && problem) problems.push(problem);
+    if (vlanBridgeName(vid) === bridge.name)
+      problems.push(
+        `vlans=${vid}: its bridge ${vlanBridgeName(vid)} is bridge=${bridge.name}; pick another bridge= name`,
+      );
+  }
   // Facts about the world outside the host, declared for doctor (never applied).
   const topology: Record<string, string> = {};
   for (const key of TOPOLOGY_KEYS) {
@@ -116,6 +133,7 @@ export function buildDesired(
     ...(str('dhcp') === 'move' ? { dhcp: 'move' as const } : {}),
     bridgeNf: (str('bridge-nf') ?? 'keep') as BridgeNf,
     strict: str('strict') === 'yes',
+    ...(vlans.length === 0 ? {} : { vlans }),
     ...(Object.keys(topology).length === 0 ? {} : { topology }),
   };
 }

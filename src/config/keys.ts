@@ -138,6 +138,14 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
     check: checkMtuValue,
   },
   {
+    key: 'vlans',
+    type: 'VID list',
+    help: '802.1Q VLANs of the uplink, each (UPLINK.VID) in a bridge xenbrVID',
+    example: 'vlans=100,200',
+    list: true,
+    check: checkInt(1, 4094),
+  },
+  {
     key: 'address',
     type: 'CIDR list',
     default: 'the addresses found on the uplink',

@@ -52,6 +52,8 @@ export interface NetworkDesired {
   readonly bridgeNf: BridgeNf;
   /** Doctor errors block start. */
   readonly strict: boolean;
+  /** 802.1Q VLANs on the uplink (`vlans=100,200`): `UPLINK.VID` in a bridge `xenbrVID` each. */
+  readonly vlans?: readonly number[];
   /** Extra facts an admin declared for doctor (e.g. `switches=separate`). */
   readonly topology?: Readonly<Record<string, string>>;
 }
@@ -66,3 +68,13 @@ export const BOND_MODES: readonly string[] = [
   'balance-tlb',
   'balance-alb',
 ];
+
+/** The bridge network-script makes for VLAN `vid` of the uplink (vlans=): `xenbr<VID>`. */
+export function vlanBridgeName(vid: number): string {
+  return `xenbr${vid}`;
+}
+
+/** The uplink's VLAN device for `vid`: `bond0.100`, `eth0.100`. */
+export function vlanDeviceName(uplink: string, vid: number): string {
+  return `${uplink}.${vid}`;
+}

@@ -1,3 +1,5 @@
+import type { PortVlan } from './vlan.ts';
+
 /**
  * One guest interface as vif-script wants it: `dev` is the name the kernel gave it, `name`
  * the one it should carry (vifname), attached to `bridge` with `mtu`.
@@ -27,6 +29,8 @@ export interface VifIdentity {
 export interface VifDesired extends VifIdentity {
   readonly bridge: string;
   readonly mtu: number;
+  /** The port's VLANs on a VLAN-aware bridge (the backend `vlan` key), when set. */
+  readonly vlans?: readonly PortVlan[];
 }
 
 /**

@@ -15,6 +15,19 @@ export const ip = {
     ...options,
   ],
   linkDel: (name: string): Argv => ['ip', 'link', 'del', 'dev', name],
+  vlanAdd: (name: string, parent: string, vid: number): Argv => [
+    'ip',
+    'link',
+    'add',
+    'link',
+    parent,
+    'name',
+    name,
+    'type',
+    'vlan',
+    'id',
+    String(vid),
+  ],
   linkType: (name: string, type: string, options: readonly string[]): Argv => [
     'ip',
     'link',
@@ -90,4 +103,12 @@ export function routeWords(route: RouteSpec): string[] {
   if (route.protocol !== undefined) words.push('proto', route.protocol);
   if (route.scope !== undefined) words.push('scope', route.scope);
   return words;
+}
+
+/**
+ * One nft transaction: the commands joined by `;` in one argument, which nft parses and
+ * commits as one batch (all or nothing), like `nft -f -` but visible whole in dry-run.
+ */
+export function nftTransaction(commands: readonly string[]): Argv {
+  return ['nft', commands.join(' ; ')];
 }

@@ -21,6 +21,11 @@ xl: the default script of every vif, in /etc/xen/xl.conf:
 or per guest, in its configuration file (xl and xm):
   vif = [ 'mac=00:16:3e:00:00:01,bridge=xenbr0,script=${vif}' ]
 
+Other vif modes, by the script a guest's vif names (links to ${VIF_SCRIPT_NAME}):
+  script=${name('vif-xenplan-route')},ip=192.0.2.10,gatewaydev=eth0   routed, as vif-route
+  script=${name('vif-xenplan-nat')}[,ip=10.0.5.1]                      NAT, as vif-nat
+  script=${name('vif-xenplan-ovs')},bridge=ovsbr0[.TAG][:TRUNK...]    Open vSwitch
+
 xl runs no network script: to build the bridge at boot, run from a boot script
   ${network} start bridge=xenbr0 bond=bond0 slaves=eth0,eth1
 ${ANTISPOOF_NOTES}`;

@@ -10,6 +10,7 @@ import {
 } from '../model/install.ts';
 import type { Phase, Plan, Step } from '../model/plan.ts';
 import { makePlan } from '../model/plan.ts';
+import { VIF_MODE_SCRIPTS, type VifMode } from '../model/vif-mode.ts';
 import type { Argv } from './command.ts';
 import { command } from './install-command.ts';
 import { ancestorsOf, describePathState, dirnameOf, matchesEntry, stateOf } from './install-path.ts';
@@ -24,13 +25,19 @@ import { NETWORK_SCRIPT_NAME, UDEV_RULES_PATH, VIF_SCRIPT_NAME } from './udev-ru
  * (like DESTDIR), so a tree installed under a prefix names its real places.
  *
  * Layout: one copy of the bundle as `vif-xenplan` (mode 0755, its `#!` line rewritten to name
- * the node that runs it: install-script.ts) and `network-xenplan` as a relative symlink to it
- * (the bundle picks its role from the name it runs by); with --udev, the rules file; and the
+ * the node that runs it: install-script.ts), `network-xenplan` and the vif modes'
+ * `vif-xenplan-route`, `-nat`, `-ovs` as relative symlinks to it (the bundle picks its role
+ * and mode from the name it runs by); with --udev, the rules file; and the
  * manifest recording what install put there, written before the files so even a half-done
  * install can be uninstalled. The manifest holds the sha256 of the copy as installed.
  */
 
 const PHASE: Phase = 'install';
+
+/** vif-xenplan-route, -nat, -ovs: links to vif-xenplan, one per mode besides the bridge. */
+const MODE_ALIASES = (Object.keys(VIF_MODE_SCRIPTS) as VifMode[])
+  .filter((mode) => mode !== 'bridge')
+  .map((mode) => VIF_MODE_SCRIPTS[mode]);
 
 export interface InstallRequest {
   /** Root everything goes under: '' for the host itself, else an absolute path without a trailing slash. */
@@ -94,6 +101,10 @@ function wantedOf(req: InstallRequest): Wanted[] {
       ...(req.bundleSha256 === req.scriptSha256 ? {} : { halfSha256: req.bundleSha256 }),
     },
     { kind: 'link', path: `${req.scriptsDir}/${NETWORK_SCRIPT_NAME}`, target: VIF_SCRIPT_NAME },
+    // The vif modes: the bundle picks its mode by the name a guest config names in script=.
+    ...MODE_ALIASES.map(
+      (name): Wanted => ({ kind: 'link', path: `${req.scriptsDir}/${name}`, target: VIF_SCRIPT_NAME }),
+    ),
   ];
   if (req.udev)
     wanted.push({

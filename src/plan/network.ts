@@ -13,6 +13,7 @@ import { netloopMac, planNetloop } from './netloop.ts';
 import { planRecordedRoutes, planRoutes, routeKey, withRouteFamilies } from './route.ts';
 import { makeStep } from './step.ts';
 import { planBridgeNf } from './sysctl.ts';
+import { planUplinkVlans } from './uplink-vlan.ts';
 
 export interface NetworkPlan {
   readonly plan: Plan;
@@ -182,6 +183,13 @@ export function planNetworkStart(
     ups.push(...netloop.ups);
   }
   steps.push(...ups);
+
+  // VLANs on the uplink (vlans=): each VLAN device in a bridge of its own.
+  const vlans = planUplinkVlans(want, host);
+  steps.push(...vlans.steps);
+  created.push(...vlans.created);
+  settings.push(...vlans.settings);
+  for (const e of vlans.enslaved) enslave(findLink(host, e.dev), e.dev, e.master);
 
   // dom0's addresses and routes.
   const sources = addressSources(want);

@@ -1,9 +1,11 @@
 import { XenplanError } from '../model/error.ts';
 import { findLink, type HostState, type Link } from '../model/host.ts';
 import { checkInterfaceName, show } from '../model/names.ts';
-import { makePlan, type Plan, type XenstoreWrite } from '../model/plan.ts';
+import { makePlan, type Plan, type Step, type XenstoreWrite } from '../model/plan.ts';
 import { PORT_MAC, renameMark, type VifDesired, type VifIdentity } from '../model/vif.ts';
+import type { PortVlanState } from '../model/vlan.ts';
 import { ip } from './command.ts';
+import { planPortVlans } from './port-vlan.ts';
 import { makeStep } from './step.ts';
 
 export interface BridgeRequest {
@@ -112,20 +114,14 @@ export function offlineDevice(want: VifIdentity, host: HostState): { name: strin
 }
 
 /**
- * online / add: rename (vifname), Xen's port MAC, MTU before enslaving (so the bridge's MTU
- * never drops), enslave, up. Only what differs, and only on the guest's own device.
+ * The guest's device under its final name: the rename steps a vifname asks for (marked
+ * first, down, renamed) and the link as it will be after them. Every vif mode starts here.
+ * Throws a config error when the device does not exist.
  */
-export function planVifOnline(
-  want: VifDesired,
-  host: HostState,
-  xenstore: readonly XenstoreWrite[] = [],
-): Plan {
-  const { dev, name, bridge } = want;
-  const bridgeLink = findLink(host, bridge);
-  if (bridgeLink?.kind !== 'bridge')
-    throw new XenplanError('config', `bridge ${bridge} does not exist (or is not a bridge)`);
+export function planRename(want: VifIdentity, host: HostState): { steps: Step[]; link: Link } {
+  const { dev, name } = want;
   let link = guestDevice(want, host);
-  const steps = [];
+  const steps: Step[] = [];
   if (link && link.name !== name) {
     // Marked first: a run that dies after the rename finds its device again by the mark.
     if (link.alias !== renameMark(dev))
@@ -157,6 +153,24 @@ export function planVifOnline(
       'config',
       `${want.kind} device ${dev} does not exist; has the backend created it?`,
     );
+  return { steps, link };
+}
+
+/**
+ * online / add: rename (vifname), Xen's port MAC, MTU before enslaving (so the bridge's MTU
+ * never drops), enslave, up. Only what differs, and only on the guest's own device.
+ */
+export function planVifOnline(
+  want: VifDesired,
+  host: HostState,
+  xenstore: readonly XenstoreWrite[] = [],
+  portVlans?: PortVlanState,
+): Plan {
+  const { name, bridge } = want;
+  const bridgeLink = findLink(host, bridge);
+  if (bridgeLink?.kind !== 'bridge')
+    throw new XenplanError('config', `bridge ${bridge} does not exist (or is not a bridge)`);
+  const { steps, link } = planRename(want, host);
   if (link.mac?.toLowerCase() !== PORT_MAC)
     steps.push(
       makeStep(
@@ -184,6 +198,11 @@ export function planVifOnline(
         `${name}: want in ${bridge}, have ${link.master ? `in ${link.master}` : 'not in a bridge'}`,
       ),
     );
+  if (want.vlans !== undefined) {
+    if (!portVlans)
+      throw new XenplanError('bug', `${name}: VLANs wanted but the bridge's VLANs were not observed`);
+    steps.push(...planPortVlans(name, bridge, want.vlans, portVlans, link.master !== bridge));
+  }
   if (!link.up) steps.push(makeStep(`vif:${name}:up`, 'vif', ip.linkUp(name), `${name} is down`));
   const warnings =
     want.mtu < bridgeLink.mtu && link.master !== bridge

@@ -1,8 +1,9 @@
 import { XenplanError } from '../model/error.ts';
 import { checkCidr, checkInterfaceName, checkMac, checkMtu, show } from '../model/names.ts';
+import { type PortVlan, parseVlanKey } from '../model/vlan.ts';
 
 /** The backend keys a vif event reads, all in one pipelined round trip. */
-export const BACKEND_KEYS = ['bridge', 'mac', 'ip', 'mtu', 'vifname', 'frontend'] as const;
+export const BACKEND_KEYS = ['bridge', 'mac', 'ip', 'mtu', 'vifname', 'frontend', 'vlan'] as const;
 export type BackendKey = (typeof BACKEND_KEYS)[number];
 export type BackendKeys = Partial<Record<BackendKey, string>>;
 
@@ -13,6 +14,8 @@ export interface BackendValues {
   readonly mtu?: number;
   readonly vifname?: string;
   readonly frontend?: string;
+  /** The guest port's VLANs (libxl 4.19's `vlan` key: `10p/20/30-40`), for a VLAN-aware bridge. */
+  readonly vlans?: readonly PortVlan[];
 }
 
 const FRONTEND = /^\/local\/domain\/[0-9]+\/device\/vif\/[0-9]+$/;
@@ -53,6 +56,11 @@ export function validateBackend(keys: BackendKeys): BackendValues {
         `frontend ${show(keys.frontend)} is not a vif frontend path; expected /local/domain/<domid>/device/vif/<devid>`,
       );
     else values.frontend = keys.frontend;
+  }
+  if (keys.vlan !== undefined && keys.vlan !== '') {
+    const vlans = parseVlanKey(keys.vlan);
+    if (typeof vlans === 'string') problems.push(vlans);
+    else values.vlans = vlans;
   }
   if (problems.length > 0) throw new XenplanError('config', problems.join('; '));
   return values;

@@ -90,7 +90,7 @@ describe('xenplan install / uninstall into a prefix, through the built bundle', 
       `\n# [install] /etc/xen/scripts/vif-xenplan starts with #!${NODE}: Xen and udev run it with a short PATH, where env may not find node\nsed -i '1s|^#!.*$|#!${NODE}|' ${root}/etc/xen/scripts/vif-xenplan\n`,
     );
     expect(r.stdout).toContain(`ln -sf vif-xenplan ${root}/etc/xen/scripts/network-xenplan\n`);
-    expect(r.stdout).toContain('# 7 steps\n');
+    expect(r.stdout).toContain('# 10 steps\n');
     expect(listing(root)).toEqual(before);
   });
 
@@ -100,7 +100,7 @@ describe('xenplan install / uninstall into a prefix, through the built bundle', 
     const r = xenplan('install', '--prefix', root, '--udev', '--node', NODE);
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`installed under ${root}: 7 step(s) applied\n`);
+    expect(r.stdout).toContain(`installed under ${root}: 10 step(s) applied\n`);
     expect(r.stdout).toContain(
       `They run with ${NODE}: their first line is #!${NODE}, so no PATH lookup is needed.\n`,
     );
@@ -127,6 +127,9 @@ describe('xenplan install / uninstall into a prefix, through the built bundle', 
       `f 644 /etc/udev/rules.d/95-xenplan.rules ${rules}`,
       'l /etc/xen/scripts/network-xenplan -> vif-xenplan',
       `f 755 /etc/xen/scripts/vif-xenplan ${sha}`,
+      'l /etc/xen/scripts/vif-xenplan-nat -> vif-xenplan',
+      'l /etc/xen/scripts/vif-xenplan-ovs -> vif-xenplan',
+      'l /etc/xen/scripts/vif-xenplan-route -> vif-xenplan',
       'd 755 /var',
       'd 755 /var/lib',
       'd 755 /var/lib/xenplan',
@@ -169,7 +172,7 @@ describe('xenplan install / uninstall into a prefix, through the built bundle', 
     const gone = xenplan('uninstall', '--prefix', root);
     expect(gone.stderr).toBe('');
     expect(gone.status).toBe(0);
-    expect(gone.stdout).toBe(`uninstalled under ${root}: 9 step(s) applied\n`);
+    expect(gone.stdout).toBe(`uninstalled under ${root}: 12 step(s) applied\n`);
     expect(listing(root)).toEqual(before);
     const twice = xenplan('uninstall', '--prefix', root);
     expect(twice.status).toBe(0);

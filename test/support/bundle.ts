@@ -9,24 +9,42 @@ export const BUNDLE = resolve('dist/xenplan.cjs');
 /** The real ip, found once: a test may put a fake `ip` first in the script's PATH. */
 const IP = execFileSync('sh', ['-c', 'command -v ip'], { encoding: 'utf8' }).trim() || 'ip';
 
+/** The names a test runs the bundle by: Xen's roles, and the vif modes' own names. */
+export type ScriptName =
+  | 'vif-script'
+  | 'network-script'
+  | 'xenplan'
+  | 'vif-xenplan-route'
+  | 'vif-xenplan-nat'
+  | 'vif-xenplan-ovs';
+
+const NAMES: readonly ScriptName[] = [
+  'vif-script',
+  'network-script',
+  'xenplan',
+  'vif-xenplan-route',
+  'vif-xenplan-nat',
+  'vif-xenplan-ovs',
+];
+
 /**
  * A folder holding the bundle under the names Xen calls it by (symlinks, as an install
- * copies it): `vif-script`, `network-script`, `xenplan`.
+ * copies it): `vif-script`, `network-script`, `xenplan`, and the vif modes' names.
  */
 export class Scripts {
   readonly dir = mkdtempSync(join(tmpdir(), 'xenplan-bin-'));
 
   constructor() {
-    for (const name of ['vif-script', 'network-script', 'xenplan']) symlinkSync(BUNDLE, join(this.dir, name));
+    for (const name of NAMES) symlinkSync(BUNDLE, join(this.dir, name));
   }
 
-  path(name: 'vif-script' | 'network-script' | 'xenplan'): string {
+  path(name: ScriptName): string {
     return join(this.dir, name);
   }
 
   /** Runs a script by name, inside `ns` when given, with exactly `env` (plus PATH). */
   run(
-    name: 'vif-script' | 'network-script' | 'xenplan',
+    name: ScriptName,
     args: string[],
     options: { ns?: Netns; env?: Record<string, string>; input?: string; tracer?: string[] } = {},
   ) {
@@ -42,7 +60,7 @@ export class Scripts {
    * while the script runs); `ms` is the wall time from spawn to exit.
    */
   start(
-    name: 'vif-script' | 'network-script' | 'xenplan',
+    name: ScriptName,
     args: string[],
     options: { ns?: Netns; env?: Record<string, string> } = {},
   ): Promise<{ status: number; stdout: string; stderr: string; ms: number }> {

@@ -364,7 +364,7 @@ describe('each key, invalid', () => {
     [
       ['brdge=xenbr0'],
       [
-        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, address, gateway, dhcp, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, port-group, slb, updelay-needed-ms, antispoof, noarp, bond.<option>, sysctl.<name>',
+        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, vlans, address, gateway, dhcp, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, port-group, slb, updelay-needed-ms, antispoof, noarp, bond.<option>, sysctl.<name>',
       ],
     ],
     [['start'], ['start is not a setting; expected key=value']],
@@ -566,6 +566,20 @@ describe('the schema table', () => {
     );
     expect(lines.find((l) => l.includes('bond-mode='))).toMatch(
       /^ {2}bond-mode=active-backup +bond-mode: bond mode; bonding mode: balance-rr, active-backup, balance-xor, broadcast, 802.3ad, balance-tlb, balance-alb, or 0-6 \(also bond.mode=\) \(default: active-backup\)$/,
+    );
+  });
+});
+
+describe('vlans=', () => {
+  it('reads VIDs as a sorted list; refuses what is no VID and a name past 15 bytes', () => {
+    expect(
+      parseNetworkSettings({ words: ['bond=bond0', 'slaves=eth0,eth1', 'vlans=200,100'] }).desired.vlans,
+    ).toEqual([100, 200]);
+    expect(() => parseNetworkSettings({ words: ['netdev=eth0', 'vlans=4095'] })).toThrow(
+      'vlans=4095: expected a whole number from 1 to 4094',
+    );
+    expect(() => parseNetworkSettings({ words: ['netdev=enp0s31f6abcd', 'vlans=100'] })).toThrow(
+      'vlans=100: the VLAN device "enp0s31f6abcd.100" is 17 bytes long; the kernel allows at most 15',
     );
   });
 });

@@ -64,19 +64,32 @@ const bare = {
   '/var/lib': dir(),
 };
 
+/** The vif modes' names, links to vif-xenplan (the bundle picks its mode by name). */
+const MODES = ['vif-xenplan-route', 'vif-xenplan-nat', 'vif-xenplan-ovs'];
+const modeLinks = Object.fromEntries(MODES.map((name) => [`/etc/xen/scripts/${name}`, link('vif-xenplan')]));
+const modeSteps = (prefix: string) =>
+  MODES.map((name) => `ln -sf vif-xenplan ${prefix}/etc/xen/scripts/${name}`);
+const modeIds = MODES.map((name) => `install:link:/etc/xen/scripts/${name}`);
+
 const installed: Manifest = {
   entries: [
     { kind: 'link', path: '/etc/xen/scripts/network-xenplan', target: 'vif-xenplan' },
     { kind: 'file', path: '/etc/xen/scripts/vif-xenplan', sha256: A },
+    ...[...MODES].sort().map((name) => ({
+      kind: 'link' as const,
+      path: `/etc/xen/scripts/${name}`,
+      target: 'vif-xenplan',
+    })),
     { kind: 'dir', path: '/var/lib/xenplan' },
   ],
 };
 
 const afterInstall = {
   ...bare,
-  '/etc/xen/scripts': dir('network-xenplan', 'vif-bridge', 'vif-xenplan'),
+  '/etc/xen/scripts': dir('network-xenplan', 'vif-bridge', 'vif-xenplan', ...MODES),
   '/etc/xen/scripts/vif-xenplan': file(A),
   '/etc/xen/scripts/network-xenplan': link('vif-xenplan'),
+  ...modeLinks,
   '/var/lib': dir('xenplan'),
   '/var/lib/xenplan': dir('installed'),
   [MANIFEST_PATH]: file(F),
@@ -133,6 +146,13 @@ describe('planInstall', () => {
         reason: '/etc/xen/scripts/network-xenplan is missing: symlink to vif-xenplan',
         disruptive: false,
       },
+      ...MODES.map((name) => ({
+        id: `install:link:/etc/xen/scripts/${name}`,
+        phase: 'install',
+        argv: ['ln', '-sf', 'vif-xenplan', `/tmp/p/etc/xen/scripts/${name}`],
+        reason: `/etc/xen/scripts/${name} is missing: symlink to vif-xenplan`,
+        disruptive: false,
+      })),
     ]);
   });
 
@@ -146,9 +166,10 @@ describe('planInstall', () => {
       'install -m 0755 /opt/xenplan.cjs /etc/xen/scripts/vif-xenplan',
       'sed -i 1s|^#!.*$|#!/usr/bin/node| /etc/xen/scripts/vif-xenplan',
       'ln -sf vif-xenplan /etc/xen/scripts/network-xenplan',
+      ...modeSteps(''),
       'sh -c printf "%s" "$1" >"$2" && chmod 0644 "$2" sh RULES',
     ]);
-    expect(plan.steps[7]!.argv).toEqual(write('RULES\n', '/etc/udev/rules.d/95-xenplan.rules'));
+    expect(plan.steps[10]!.argv).toEqual(write('RULES\n', '/etc/udev/rules.d/95-xenplan.rules'));
     expect(manifest.entries.filter((e) => e.kind === 'dir').map((e) => e.path)).toEqual([
       '/etc',
       '/etc/udev',
@@ -284,6 +305,7 @@ describe('planInstall', () => {
       'install:file:/etc/xen/scripts/vif-xenplan',
       'install:interpreter:/etc/xen/scripts/vif-xenplan',
       'install:link:/etc/xen/scripts/network-xenplan',
+      ...modeIds,
     ]);
     expect(plan.steps[2]!.argv).toEqual([
       'mv',
@@ -325,6 +347,9 @@ describe('planInstall', () => {
     expect(plan.warnings).toEqual([
       '/etc/xen/scripts/vif-xenplan already holds what install puts there; recording it as installed',
       '/etc/xen/scripts/network-xenplan already holds what install puts there; recording it as installed',
+      ...MODES.map(
+        (name) => `/etc/xen/scripts/${name} already holds what install puts there; recording it as installed`,
+      ),
     ]);
     expect(manifest).toEqual(installed);
   });
@@ -337,6 +362,9 @@ describe('planInstall', () => {
       '/etc/xen/scripts/network-xenplan',
       '/etc/xen/scripts/network-xenplan.xenplan-saved',
       '/etc/xen/scripts/vif-xenplan',
+      ...[...MODES]
+        .sort()
+        .flatMap((name) => [`/etc/xen/scripts/${name}`, `/etc/xen/scripts/${name}.xenplan-saved`]),
       '/etc/xen/scripts/vif-xenplan.xenplan-saved',
       '/var',
       '/var/lib',
@@ -352,6 +380,9 @@ describe('planUninstall', () => {
     expect(plan.steps.map((s) => [s.id, s.argv.join(' ')])).toEqual([
       ['uninstall:link:/etc/xen/scripts/network-xenplan', 'rm -f /tmp/p/etc/xen/scripts/network-xenplan'],
       ['uninstall:file:/etc/xen/scripts/vif-xenplan', 'rm -f /tmp/p/etc/xen/scripts/vif-xenplan'],
+      ...[...MODES]
+        .sort()
+        .map((name) => [`uninstall:link:/etc/xen/scripts/${name}`, `rm -f /tmp/p/etc/xen/scripts/${name}`]),
       ['uninstall:manifest', 'rm -f /tmp/p/var/lib/xenplan/installed'],
       ['uninstall:rmdir:/var/lib/xenplan', 'rmdir /tmp/p/var/lib/xenplan'],
     ]);
@@ -362,9 +393,10 @@ describe('planUninstall', () => {
     const plan = planUninstall({ prefix: P, force: false }, state(host, installed));
     expect(plan.steps.map((s) => s.id)).toEqual([
       'uninstall:link:/etc/xen/scripts/network-xenplan',
+      ...[...MODES].sort().map((name) => `uninstall:link:/etc/xen/scripts/${name}`),
       'uninstall:manifest',
     ]);
-    expect(plan.steps[1]!.argv).toEqual(
+    expect(plan.steps[4]!.argv).toEqual(
       write(
         renderManifest({
           entries: [
@@ -383,6 +415,7 @@ describe('planUninstall', () => {
     expect(forced.steps.map((s) => s.id)).toEqual([
       'uninstall:link:/etc/xen/scripts/network-xenplan',
       'uninstall:file:/etc/xen/scripts/vif-xenplan',
+      ...[...MODES].sort().map((name) => `uninstall:link:/etc/xen/scripts/${name}`),
       'uninstall:manifest',
       'uninstall:rmdir:/var/lib/xenplan',
     ]);
@@ -395,6 +428,7 @@ describe('planUninstall', () => {
     expect(plan.steps.map((s) => s.argv.join(' '))).toEqual([
       'rm -f /tmp/p/etc/xen/scripts/network-xenplan',
       'rm -f /tmp/p/etc/xen/scripts/vif-xenplan',
+      ...[...MODES].sort().map((name) => `rm -f /tmp/p/etc/xen/scripts/${name}`),
       'rm -f /tmp/p/var/lib/xenplan/installed',
       'rmdir /tmp/p/var/lib/xenplan',
     ]);

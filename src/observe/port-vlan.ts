@@ -1,0 +1,46 @@
+import { XenplanError } from '../model/error.ts';
+import type { FileReader, Runner } from '../model/ports.ts';
+import type { PortVlan, PortVlanState } from '../model/vlan.ts';
+import { asRecord, num, parseIpJson } from './json.ts';
+
+/**
+ * A bridge port's VLANs: the bridge's filtering and default PVID from /sys, the port's VLANs
+ * from `bridge -j vlan show dev PORT` (one process, only when it is a port and filtering is on).
+ */
+export async function observePortVlans(
+  runner: Runner,
+  files: FileReader,
+  bridge: string,
+  port: string,
+  isPort: boolean,
+): Promise<PortVlanState> {
+  const dir = `/sys/class/net/${bridge}/bridge`;
+  const filtering = files.read(`${dir}/vlan_filtering`)?.trim() === '1';
+  const defaultPvid = Number(files.read(`${dir}/default_pvid`)?.trim() ?? '1');
+  if (!filtering || !isPort) return { filtering, defaultPvid };
+  const result = await runner.run(['bridge', '-j', 'vlan', 'show', 'dev', port]);
+  if (result.exitCode !== 0)
+    throw new XenplanError(
+      'environment',
+      `bridge could not list ${port}'s VLANs: ${result.stderr.trim() || `exit ${result.exitCode}`}`,
+    );
+  return { filtering, defaultPvid, have: parsePortVlans(result.stdout) };
+}
+
+/** `bridge -j vlan show dev PORT` → its VLANs (ranges expanded). Pure. */
+export function parsePortVlans(text: string): PortVlan[] {
+  const out: PortVlan[] = [];
+  for (const entry of parseIpJson(text, 'bridge -j vlan show').map(asRecord)) {
+    if (!Array.isArray(entry.vlans)) continue;
+    for (const raw of entry.vlans.map(asRecord)) {
+      const first = num(raw.vlan);
+      if (first === undefined) continue;
+      const last = num(raw.vlanEnd) ?? first;
+      const flags = Array.isArray(raw.flags) ? raw.flags : [];
+      const pvid = flags.includes('PVID');
+      const untagged = flags.includes('Egress Untagged');
+      for (let vid = first; vid <= last; vid += 1) out.push({ vid, pvid, untagged });
+    }
+  }
+  return out;
+}
