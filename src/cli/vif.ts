@@ -242,6 +242,8 @@ async function applyWithMark(ctx: Context, plan: Plan, filter: AntispoofChange, 
   if (filter.mark !== undefined && filter.mark !== null) writeMark(mark, PENDING_MARK);
   await applySteps(ctx.runner, plan.steps);
   if (filter.mark !== undefined) writeMark(mark, filter.mark);
+}
+
 /** What a successful PV online writes: the guest's MTU (when known), hotplug-status=connected. */
 function connectedWrites(
   request: HotplugRequest,

@@ -42,6 +42,8 @@ export interface DhcpClient {
   readonly pid: number;
   readonly command: string;
   readonly interfaces: readonly string[];
+}
+
 /** A line of the admin's configuration that xenplan reads but does not use, and why. */
 export interface IgnoredSetting {
   /** `file:line`. */
