@@ -19,6 +19,7 @@ export class XenHost {
     writeFileSync(seed, JSON.stringify(initial));
     const daemon = spawn(process.execPath, [BUNDLE, 'xenstored', '--socket', this.socket, '--seed', seed], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, XENPLAN_CODE_CACHE: 'off' },
     });
     this.daemon = daemon;
     await new Promise<void>((resolve, reject) => {
@@ -36,6 +37,7 @@ export class XenHost {
       XENSTORED_PATH: this.socket,
       XENPLAN_LOG_DIR: join(this.dir, 'log'),
       XENPLAN_RUN_DIR: join(this.dir, 'run'),
+      XENPLAN_CACHE_DIR: join(this.dir, 'cache'),
     };
   }
 
