@@ -215,6 +215,15 @@ export class Lab {
 
   /** Fails loudly (no numbers) when an event did not do its job. */
   check(what: string, event: 'online' | 'offline', domids: readonly number[]): void {
+    const problems = this.problems(event, domids);
+    if (problems.length > 0)
+      throw new BenchFailure(
+        `${what} ${event} did not do its job: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
+      );
+  }
+
+  /** What is wrong after `event` for each guest (empty when every one did its job). */
+  problems(event: 'online' | 'offline', domids: readonly number[]): string[] {
     const links = this.links();
     const keys = this.backendKeys();
     const problems: string[] = [];
@@ -231,10 +240,7 @@ export class Lab {
       const status = keys.get(`${backendOf(d)}/hotplug-status`);
       if (status !== 'connected') problems.push(`${backendOf(d)}/hotplug-status is ${status ?? 'missing'}`);
     }
-    if (problems.length > 0)
-      throw new BenchFailure(
-        `${what} ${event} did not do its job: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}`,
-      );
+    return problems;
   }
 
   run(

@@ -27,7 +27,13 @@ export interface CaseResult {
   readonly cpuOffline: number[];
   execs?: { online: Execs; offline: Execs };
   peakRssKiB?: number;
-  storm?: { ms: number[]; peakPssKiB: number[]; peakProcesses: number[]; offlineMs: number[] };
+  storm?: {
+    ms: number[];
+    peakPssKiB: number[];
+    peakProcesses: number[];
+    offlineMs: number[];
+    failed: number[];
+  };
 }
 
 export interface Results {
@@ -81,6 +87,7 @@ export function render(results: Results, header: readonly string[]): string {
   row(`  peak PSS, summed (MiB)`, (r) => mib(median(r.storm?.peakPssKiB ?? [])));
   row('  most processes at once', (r) => String(Math.max(...(r.storm?.peakProcesses ?? [Number.NaN]))));
   row(`${results.stormSize} concurrent offlines (ms)`, (r) => f1(median(r.storm?.offlineMs ?? [])));
+  row('  storm events that failed', (r) => String((r.storm?.failed ?? []).reduce((a, b) => a + b, 0)));
   const programs = names.flatMap((n) => [
     `  ${n} online:  ${summarizeExecs(c[n]!.execs?.online.programs ?? [])}`,
     `  ${n} offline: ${summarizeExecs(c[n]!.execs?.offline.programs ?? [])}`,

@@ -1,7 +1,17 @@
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Launcher, until } from '../support/agent.ts';
+import { BUNDLE } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
 import { Netns } from '../support/netns.ts';
 import { libxlEnv, XenHost } from '../support/xen.ts';
@@ -123,6 +133,21 @@ describe.runIf(can.ok)('vif-xenplan and xenplan agent', () => {
       const agent = await event('agent', args, libxlEnv(25, 0));
       const cold = await event('cold', args, libxlEnv(25, 0));
       expect(agent).toEqual(cold);
+    }
+  });
+
+  it('installed beside the copy xenplan install makes (vif-xenplan), under another name: both paths find it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'xenplan-layout-'));
+    try {
+      copyFileSync(resolve('bin/vif-xenplan'), join(dir, 'vif-xenplan-agent'));
+      copyFileSync(BUNDLE, join(dir, 'vif-xenplan'));
+      chmodSync(join(dir, 'vif-xenplan'), 0o755);
+      const run = (env: Record<string, string>) =>
+        dom0.exec([join(dir, 'vif-xenplan-agent'), '--version'], { env: { ...xen.env(), ...env } });
+      expect(run({ XENPLAN_NODE: '/bin/false' })).toMatchObject({ status: 0, stdout: '0.1.0\n' });
+      expect(run({ XENPLAN_AGENT: 'off' })).toMatchObject({ status: 0, stdout: '0.1.0\n' });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
