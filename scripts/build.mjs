@@ -1,4 +1,7 @@
-// Bundles src/cli/main.ts into one self-contained executable file, dist/xenplan.cjs.
+// Bundles xenplan into one self-contained executable file, dist/xenplan.cjs: the application
+// (src/cli/main.ts) embedded as a string in a small boot (src/cli/boot.ts) that compiles it
+// through a V8 code cache (src/cli/code-cache.ts).
+import { createHash } from 'node:crypto';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,9 +11,7 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const outfile = join(root, 'dist', 'xenplan.cjs');
 
-await build({
-  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
-  outfile,
+const common = {
   bundle: true,
   platform: 'node',
   format: 'cjs',
@@ -18,9 +19,24 @@ await build({
   minify: true,
   keepNames: false,
   legalComments: 'none',
-  banner: { js: '#!/usr/bin/env node' },
-  define: { XENPLAN_VERSION: JSON.stringify(version) },
   logLevel: 'warning',
+};
+
+const app = await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  write: false,
+  define: { XENPLAN_VERSION: JSON.stringify(version) },
+});
+const source = app.outputFiles[0].text;
+const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
+
+await build({
+  ...common,
+  entryPoints: [join(root, 'src', 'cli', 'boot.ts')],
+  outfile,
+  banner: { js: '#!/usr/bin/env node' },
+  define: { XENPLAN_APP_SOURCE: JSON.stringify(source), XENPLAN_APP_HASH: JSON.stringify(hash) },
 });
 chmodSync(outfile, 0o755);
 const size = statSync(outfile).size;

@@ -6,6 +6,11 @@ export interface Context {
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly runner: Runner;
   readonly files: FileReader;
+  /**
+   * Epoch ms the event began, when that was before this process (the agent serves an event
+   * its launcher started); otherwise the process's own start counts.
+   */
+  readonly startedAt?: number;
   out(text: string): void;
   err(text: string): void;
 }

@@ -38,6 +38,7 @@ plans only what differs, and either prints the plan (--dry-run) or applies it an
 the result.
 
 Commands:
+  agent                      serve vif events resident (the fast path; see README)
   lab                        play the admin's bonded bridge end to end in a sandbox
   vif ARGS                   run as vif-script (see xenplan vif --help)
   bridge-port BRIDGE PORT    make sure PORT is in bridge BRIDGE and both are up
@@ -89,6 +90,8 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return runVif(ctx, rest);
     case 'lab':
       return (await import('./lab.ts')).runLab(ctx, rest);
+    case 'agent':
+      return (await import('./agent.ts')).runAgent(ctx, rest);
     case 'network':
       return runNetwork(ctx, rest);
     case 'confirm':

@@ -1,9 +1,9 @@
 import { createRunner, hotplugPath } from '../apply/exec.ts';
-import { toXenplanError, type XenplanError } from '../model/error.ts';
 import { realFiles } from '../observe/files.ts';
 import type { Context } from './context.ts';
-import { dispatch, roleOf } from './dispatch.ts';
-import { exitCodeFor, type Role } from './exit.ts';
+import { roleOf } from './dispatch.ts';
+import type { Role } from './exit.ts';
+import { runRole } from './run.ts';
 
 /**
  * The bundle's entry: decide the role from the invoked name, run it, map the outcome to an
@@ -26,23 +26,7 @@ async function main(): Promise<void> {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
   };
-  let code: number;
-  try {
-    code = await dispatch(ctx, role, invokedAs);
-  } catch (thrown) {
-    const error: XenplanError = toXenplanError(thrown);
-    ctx.err(`${nameOf(role)}: ${error.message}\n`);
-    if (error.detail) ctx.err(`${nameOf(role)}: ${error.detail}\n`);
-    if (error.kind === 'bug' && error.cause instanceof Error && error.cause.stack)
-      ctx.err(`${error.cause.stack}\n`);
-    code = exitCodeFor(error.kind, role);
-  }
-  process.exitCode = code;
-}
-
-/** How error lines start: the name an admin knows the command by. */
-function nameOf(role: Role): string {
-  return role === 'vif' ? 'vif-script' : role === 'network' ? 'network-script' : 'xenplan';
+  process.exitCode = await runRole(ctx, role, invokedAs);
 }
 
 void main();

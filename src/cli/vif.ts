@@ -103,8 +103,8 @@ export async function runVif(
     ctx.out(`${version()}\n`);
     return 0;
   }
-  // The clock starts with the process: libxl's 40 s started when it forked us.
-  const deadline = eventDeadline(Math.min(Date.now(), Math.round(performance.timeOrigin)));
+  // The clock starts with the process (or the agent's launcher): libxl's 40 s started when it forked us.
+  const deadline = eventDeadline(ctx.startedAt ?? Math.min(Date.now(), Math.round(performance.timeOrigin)));
   let request: HotplugRequest;
   try {
     request = parseHotplugRequest(args, ctx.env);

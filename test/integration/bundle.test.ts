@@ -29,7 +29,10 @@ describe('the bundle', () => {
 
 describe.each(nodes)('the bundle copied alone, on %s', (_name, nodeDir) => {
   const dir = mkdtempSync(join(tmpdir(), 'xenplan-alone-'));
-  const env = { PATH: nodeDir ? `${nodeDir}:${process.env.PATH}` : (process.env.PATH ?? '') };
+  const env = {
+    PATH: nodeDir ? `${nodeDir}:${process.env.PATH}` : (process.env.PATH ?? ''),
+    XENPLAN_CACHE_DIR: join(dir, 'cache'),
+  };
   for (const name of ['vif-script', 'network-script', 'xenplan']) copyFileSync(BUNDLE, join(dir, name));
   execFileSync('chmod', ['755', ...['vif-script', 'network-script', 'xenplan'].map((n) => join(dir, n))]);
   const run = (name: string, args: string[], extra: Record<string, string> = {}) => {

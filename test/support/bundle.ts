@@ -33,6 +33,8 @@ const NAMES: readonly ScriptName[] = [
  */
 export class Scripts {
   readonly dir = mkdtempSync(join(tmpdir(), 'xenplan-bin-'));
+  /** The bundle's V8 code cache for these runs: never the host's /var/cache/xenplan. */
+  readonly cache = join(this.dir, 'cache');
 
   constructor() {
     for (const name of NAMES) symlinkSync(BUNDLE, join(this.dir, name));
@@ -50,7 +52,11 @@ export class Scripts {
   ) {
     const command = [...(options.tracer ?? []), this.path(name), ...args];
     const argv = options.ns ? [IP, 'netns', 'exec', options.ns.name, ...command] : command;
-    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
+    const env = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      XENPLAN_CACHE_DIR: this.cache,
+      ...options.env,
+    };
     const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env, input: options.input ?? '' });
     return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
   }
@@ -66,7 +72,11 @@ export class Scripts {
   ): Promise<{ status: number; stdout: string; stderr: string; ms: number }> {
     const command = [this.path(name), ...args];
     const argv = options.ns ? [IP, 'netns', 'exec', options.ns.name, ...command] : command;
-    const env = { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin', ...options.env };
+    const env = {
+      PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
+      XENPLAN_CACHE_DIR: this.cache,
+      ...options.env,
+    };
     const started = Date.now();
     return new Promise((resolve) => {
       const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'] });

@@ -19,6 +19,7 @@ export class XenHost {
     writeFileSync(seed, JSON.stringify(initial));
     const daemon = spawn(process.execPath, [BUNDLE, 'xenstored', '--socket', this.socket, '--seed', seed], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, XENPLAN_CODE_CACHE: 'off' },
     });
     this.daemon = daemon;
     await new Promise<void>((resolve, reject) => {
@@ -38,6 +39,7 @@ export class XenHost {
       XENPLAN_RUN_DIR: join(this.dir, 'run'),
       // Never the host's /etc/xen/xenplan.conf: a test writes this one when it needs settings.
       XENPLAN_CONFIG: join(this.dir, 'xenplan.conf'),
+      XENPLAN_CACHE_DIR: join(this.dir, 'cache'),
     };
   }
 
