@@ -11,7 +11,7 @@ import { observeDoctorFacts } from '../observe/doctor.ts';
 import { observeHost } from '../observe/host.ts';
 import type { Context } from './context.ts';
 import { parseFlags } from './flags.ts';
-import { readSettings } from './settings.ts';
+import { readConfigFile, readSettings } from './settings.ts';
 
 /** Rules listed for --help: id, name and severity on one line, the summary under it. */
 function renderRuleList(): string {
@@ -29,7 +29,8 @@ nothing.
 
 What is reviewed:
   settings   the same key=value words network-script takes, including config=FILE (a
-             settings file) and ifcfg=DIR (every ifcfg-* file in DIR, Red Hat style).
+             settings file; default /etc/xen/xenplan.conf when it exists) and ifcfg=DIR
+             (every ifcfg-* file in DIR, Red Hat style).
              Without netdev= or bond=, the uplink is the live default route's device.
   live host  unless --config-only: links, bond modes and options, /proc/net/bonding/*,
              NOARP flags, bridge STP and timers, bridge-nf sysctls and whether
@@ -79,7 +80,7 @@ export async function runDoctor(ctx: Context, args: readonly string[]): Promise<
       `doctor: ${JSON.stringify(stray)} is not a key=value setting; see xenplan doctor --help`,
     );
   const configOnly = flags['config-only'] === true;
-  if (configOnly && words.length === 0)
+  if (configOnly && words.length === 0 && readConfigFile(ctx, undefined) === undefined)
     throw new XenplanError(
       'usage',
       'doctor --config-only needs settings to review (key=value words, config=FILE or ifcfg=DIR)',
@@ -97,7 +98,9 @@ export async function reviewFromCli(
   configOnly: boolean,
 ): Promise<Finding[]> {
   const host = configOnly ? undefined : await observeHost(ctx.runner, ctx.files);
-  const settings = words.length > 0 ? readSettings(ctx, words, host) : undefined;
+  // The config file counts as settings: a host configured there is reviewed against it.
+  const hasSettings = words.length > 0 || readConfigFile(ctx, undefined) !== undefined;
+  const settings = hasSettings ? readSettings(ctx, words, host) : undefined;
   return reviewNetwork(await gatherDoctorInput(ctx, { ...settings, host }));
 }
 

@@ -13,13 +13,13 @@ import { observeHost } from '../observe/host.ts';
 import { holderOf, mergeRecords, planNetwork, planNetworkStart } from '../plan/network.ts';
 import { planNetworkStop } from '../plan/network-stop.ts';
 import { describeStatus, renderStatus } from '../plan/status.ts';
-import { bridgeWord, parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
+import { parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
 import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
 import { renderFindingComments, reviewStart, strictStop } from './review.ts';
 import { rollBackStart } from './rollback.ts';
-import { readSettings } from './settings.ts';
+import { readSettings, settingsBridge } from './settings.ts';
 
 export const NETWORK_HELP = `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json] [--confirm=SECONDS]
        xenplan network start|stop|status ...      xenplan confirm [bridge=NAME]
@@ -50,6 +50,10 @@ Options:
   --json               with --dry-run (steps and doctor findings) or status: JSON
   --confirm=SECONDS    after start, wait for "xenplan confirm" that long, else roll back
   -h, --help           this help
+
+Settings come from /etc/xen/xenplan.conf when it exists (key=value lines, the same keys;
+XENPLAN_CONFIG or config=FILE names another file); words override it. So start, stop and
+status with no words all act on the bridge the file describes.
 
 Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state files.
 
@@ -207,7 +211,7 @@ async function start(ctx: Context, words: readonly string[], options: Options): 
 
 async function stop(ctx: Context, words: readonly string[], options: Options): Promise<number> {
   const observe = () => observeHost(ctx.runner, ctx.files);
-  const bridge = bridgeWord(words);
+  const bridge = settingsBridge(ctx, words);
   const path = statePath(ctx.env, bridge);
   const record = readRecord(path);
   const title = `network-script stop: ${bridge}`;

@@ -1,8 +1,10 @@
 import type { DeclaredFacts } from '../config/declared.ts';
+import { parseConfigText } from '../config/file.ts';
 import { parseNetworkSettings, settingsSources } from '../config/network.ts';
 import { XenplanError } from '../model/error.ts';
 import { findLink, type HostState, portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
+import { bridgeWord } from './confirm.ts';
 import type { Context } from './context.ts';
 
 /** The NIC behind the default route; through the bridge (or the netloop veth) when it is on one already. */
@@ -21,27 +23,52 @@ export function defaultRouteUplink(host: HostState): string | undefined {
   return port?.name ?? dev;
 }
 
+/** Where the settings live when no config= word names a file. */
+export const DEFAULT_CONFIG = '/etc/xen/xenplan.conf';
+
+/**
+ * The config file's name and text: config=FILE, else $XENPLAN_CONFIG, else the default file.
+ * A file that was named must be readable; the default file may be absent (no settings then),
+ * so a host without one behaves as before it existed.
+ */
+export function readConfigFile(
+  ctx: Pick<Context, 'files' | 'env'>,
+  configWord: string | undefined,
+): { name: string; text: string } | undefined {
+  const named = configWord ?? (ctx.env.XENPLAN_CONFIG || undefined);
+  const name = named ?? DEFAULT_CONFIG;
+  const text = ctx.files.read(name);
+  if (text !== undefined) return { name, text };
+  if (named === undefined) return undefined;
+  const how = configWord === undefined ? `XENPLAN_CONFIG=${name}` : `config=${name}`;
+  throw new XenplanError('config', `${how}: cannot read it; expected a readable settings file`);
+}
+
+/** The bridge the settings name (words over the config file), without checking the rest. */
+export function settingsBridge(ctx: Pick<Context, 'files' | 'env'>, words: readonly string[]): string {
+  if (words.some((w) => w.startsWith('bridge='))) return bridgeWord(words);
+  const file = readConfigFile(ctx, settingsSources([...words]).config);
+  const fromFile =
+    file === undefined
+      ? []
+      : parseConfigText(file.name, file.text)
+          .settings.filter((s) => s.key === 'bridge')
+          .map((s) => `bridge=${s.value}`);
+  return bridgeWord(fromFile);
+}
+
 /**
  * The settings words → desired and declared facts, reading config= and ifcfg= through ctx.files.
  * The one settings reader: network-script (start, stop, status) and doctor both use it. Without
  * netdev= or bond=, the uplink defaults to the observed host's default route device.
  */
 export function readSettings(
-  ctx: Pick<Context, 'files'>,
+  ctx: Pick<Context, 'files' | 'env'>,
   words: readonly string[],
   host: HostState | undefined,
 ): { desired: NetworkDesired; declared: DeclaredFacts } {
   const sources = settingsSources([...words]);
-  let configText: { name: string; text: string } | undefined;
-  if (sources.config !== undefined) {
-    const text = ctx.files.read(sources.config);
-    if (text === undefined)
-      throw new XenplanError(
-        'config',
-        `config=${sources.config}: cannot read it; expected a readable settings file`,
-      );
-    configText = { name: sources.config, text };
-  }
+  const configText = readConfigFile(ctx, sources.config);
   let ifcfg: Record<string, string> | undefined;
   if (sources.ifcfg !== undefined) {
     const names = ctx.files.list(sources.ifcfg);

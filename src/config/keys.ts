@@ -188,7 +188,7 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
   {
     key: 'config',
     type: 'file',
-    help: 'read more settings from FILE (key=value lines, # comments); words override it',
+    help: 'read settings from FILE instead of /etc/xen/xenplan.conf; words override it',
     example: 'config=/etc/xen/xenplan.conf',
     commandLineOnly: true,
     check: checkPath,
