@@ -15,6 +15,8 @@ declare -A want=(
   [nft]=nftables
   [sysctl]=procps
   [strace]=strace
+  [man]=man-db
+  [groff]=groff-base
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -9,17 +9,18 @@ import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
 
-export const BRIDGE_PORT_HELP = `Usage: xenplan bridge-port BRIDGE PORT [--stp on|off] [--forward-delay SECONDS] [--dry-run] [--json]
+export const BRIDGE_PORT_HELP = `Usage: xenplan bridge-port BRIDGE PORT [--stp on|off] [--forward-delay SECONDS]
+                           [--dry-run] [--json]
 
-Make sure bridge BRIDGE exists (STP off and forward delay 0 unless told otherwise) and is up,
-and that PORT is in it and up. Plans only what differs: on a host that already matches, the
-plan is empty and nothing runs.
+Make sure bridge BRIDGE exists (STP off and forward delay 0 unless told
+otherwise) and is up, and that PORT is in it and up. Plans only what differs:
+on a host that already matches, the plan is empty and nothing runs.
 
 Options:
   --stp on|off             spanning tree (default off)
   --forward-delay SECONDS  bridge forward delay, 0-30 (default 0)
   --dry-run                print the plan as a shell script and change nothing
-  --json                   with --dry-run, print the plan as JSON
+  --json                   print one JSON object (schema xenplan/1)
   -h, --help               this help
 
 ${EXIT_HELP}

@@ -22,57 +22,67 @@ import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
 
-const col = (path: string): string => path.padEnd(37);
+const col = (path: string): string => path.padEnd(38);
 
-export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--node PATH] [--udev] [--force]
-                       [--dry-run] [--json]
+export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--node PATH] [--udev]
+                       [--force] [--dry-run] [--json]
 
-Put this xenplan (the single bundled file now running) where Xen calls its scripts:
-  ${col(`${DEFAULT_SCRIPTS_DIR}/${VIF_SCRIPT_NAME}`)}a copy of the bundle, mode 0755; runs as vif-script
-  ${col('')}its first line becomes #!NODE (see --node)
-  ${col(`${DEFAULT_SCRIPTS_DIR}/${NETWORK_SCRIPT_NAME}`)}a symlink to ${VIF_SCRIPT_NAME}; runs as network-script
-The bundle picks its role from the name it runs by: names starting with "vif" act as
-vif-script, names starting with "network" as network-script. With --udev, also
-  ${col(UDEV_RULES_PATH)}udev rules for xend-era hosts (Xen 3.x-4.4), see below
+Put this xenplan (the single bundled file now running) where Xen calls its
+scripts:
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${VIF_SCRIPT_NAME}`)}a copy of the bundle, mode 0755;
+  ${col('')}runs as vif-script; its first line
+  ${col('')}becomes #!NODE (see --node)
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${NETWORK_SCRIPT_NAME}`)}a symlink to ${VIF_SCRIPT_NAME};
+  ${col('')}runs as network-script
+The bundle picks its role from the name it runs by: names starting with "vif"
+act as vif-script, names starting with "network" as network-script. With
+--udev, also
+  ${col(UDEV_RULES_PATH)}udev rules for xend-era hosts
 and in every case
-  ${col(MANIFEST_PATH)}the record of what was installed, for xenplan uninstall
+  ${col(MANIFEST_PATH)}the record of what was installed
+Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or
+/etc/xen/xl.conf (xl), and a per-guest vif example, naming the installed files.
 
-Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or /etc/xen/xl.conf (xl),
-and a per-guest vif example, naming the installed files.
+The copy names its node by absolute path: Xen and udev run scripts with a short
+PATH (/usr/sbin:/usr/bin:/sbin:/bin) where #!/usr/bin/env node may find no
+node. The copy is made with install, then its first line rewritten with sed -i;
+the rest is byte-identical. The node given must be one xenplan supports
+(Node 18.19 or later): install asks it its version first.
 
-The copy names its node by absolute path: Xen and udev run scripts with a short PATH
-(/usr/sbin:/usr/bin:/sbin:/bin) where #!/usr/bin/env node may find no node. The copy is
-made with install, then its first line rewritten with sed -i; the rest is byte-identical.
+Install is idempotent: a second run with the same bundle and node plans
+nothing; a run with a newer bundle or another --node replaces the copy. It
+never overwrites a file it did not install (it stops and names it) unless
+--force, which moves that file to NAME${SAVED_SUFFIX}; uninstall puts it back.
 
-Install is idempotent: a second run with the same bundle and node plans nothing; a run with
-a newer bundle or another --node replaces the copy. It never overwrites a file it did not
-install (it stops and names it) unless --force, which moves that file to NAME${SAVED_SUFFIX};
-uninstall puts it back.
-
-The udev rules are needed only with xend (Xen 3.x-4.4), when Xen's own xen-backend.rules does
-not already run the vif script xend names; never with xl on Xen 4.6 or later; harmless with xl
-on 4.2-4.5 (vif-xenplan ignores udev events when libxl/disable_udev is set). Xen's own cleanup
-rule (xen-hotplug-cleanup on "remove") must stay. The rules file's header says more.
+The udev rules are needed only with xend (Xen 3.x-4.4), when Xen's own
+xen-backend.rules does not already run the vif script xend names; never with xl
+on Xen 4.6 or later; harmless with xl on 4.2-4.5 (vif-xenplan ignores udev
+events when libxl/disable_udev is set). Xen's own cleanup rule
+(xen-hotplug-cleanup on "remove") must stay. The rules file's header says more.
 
 Options:
-  --prefix DIR       install under DIR (like DESTDIR): DIR${DEFAULT_SCRIPTS_DIR}, DIR/etc/udev/rules.d,
-                     DIR/var/lib/xenplan. DIR must exist. Paths written into the udev rules and
-                     the printed lines stay the running host's paths (without DIR).
-  --scripts-dir DIR  the Xen scripts directory on the running host (default ${DEFAULT_SCRIPTS_DIR});
-                     the files go to PREFIX/DIR and the udev rules run DIR/${VIF_SCRIPT_NAME}.
-                     Outside the default, the printed lines use absolute paths.
-  --node PATH        the node the scripts run with, named in their #! line: an absolute path
-                     to an executable file on this host (default: the node running this
-                     command); letters, digits and . _ + @ / - only
+  --prefix DIR       install under DIR (like DESTDIR): DIR${DEFAULT_SCRIPTS_DIR},
+                     DIR/etc/udev/rules.d, DIR/var/lib/xenplan. DIR must exist.
+                     Paths written into the udev rules and the printed lines
+                     stay the running host's paths (without DIR).
+  --scripts-dir DIR  the Xen scripts directory on the running host (default
+                     ${DEFAULT_SCRIPTS_DIR}); the files go to PREFIX/DIR and the
+                     udev rules run DIR/${VIF_SCRIPT_NAME}. Outside the default,
+                     the printed lines use absolute paths.
+  --node PATH        the node the scripts run with, named in their #! line: an
+                     absolute path to an executable file on this host (default:
+                     the node running this command); letters, digits and
+                     . _ + @ / - only
   --udev             also install the udev rules (xend-era hosts only)
-  --force            replace files that are not xenplan's (moved aside, restored by uninstall)
-                     or that changed since install
+  --force            replace files that are not xenplan's (moved aside,
+                     restored by uninstall) or that changed since install
   --dry-run          print the plan as a shell script and change nothing
-  --json             with --dry-run, print the plan as JSON
+  --json             print one JSON object (schema xenplan/1)
   -h, --help         this help
 
 Environment:
-  XENPLAN_BUNDLE     the file to install instead of the running bundle (tests, packaging)
+  XENPLAN_BUNDLE     the file to install instead of the running bundle (tests,
+                     packaging)
 
 ${EXIT_HELP}
 `;
@@ -80,12 +90,13 @@ ${EXIT_HELP}
 export const UNINSTALL_HELP = `Usage: xenplan uninstall [--prefix DIR] [--force] [--dry-run] [--json]
 
 Remove exactly what xenplan install put on this host, as recorded in
-${MANIFEST_PATH} (under --prefix DIR when given): the ${VIF_SCRIPT_NAME} copy, the
-${NETWORK_SCRIPT_NAME} link, the udev rules if installed, the manifest itself, and the
-directories install made if they are now empty. A file install moved aside with --force
-(NAME${SAVED_SUFFIX}) is moved back. A file that changed since install is kept, with a
-warning, unless --force. Nothing that is not in the manifest is touched; without a manifest
-there is nothing to do.
+${MANIFEST_PATH} (under --prefix DIR when given): the ${VIF_SCRIPT_NAME}
+copy, the ${NETWORK_SCRIPT_NAME} link, the udev rules if installed, the
+manifest itself, and the directories install made if they are now empty. A file
+install moved aside with --force (NAME${SAVED_SUFFIX}) is moved back. A file
+that changed since install is kept, with a warning, unless --force. Nothing
+that is not in the manifest is touched; without a manifest there is nothing to
+do.
 
 Remove the xend-config.sxp / xl.conf lines that name ${VIF_SCRIPT_NAME} and
 ${NETWORK_SCRIPT_NAME} first, or Xen will fail to run them.
@@ -94,7 +105,7 @@ Options:
   --prefix DIR  the DIR given to xenplan install --prefix
   --force       also remove files that changed since install
   --dry-run     print the plan as a shell script and change nothing
-  --json        with --dry-run, print the plan as JSON
+  --json        print one JSON object (schema xenplan/1)
   -h, --help    this help
 
 ${EXIT_HELP}

@@ -15,63 +15,85 @@ import { planNetworkStop } from '../plan/network-stop.ts';
 import { describeStatus, renderStatus } from '../plan/status.ts';
 import { parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
 import type { Context } from './context.ts';
-import { EXIT_HELP } from './exit.ts';
+import { exitHelp, type Role } from './exit.ts';
 import { parseFlags } from './flags.ts';
 import { renderFindingComments, reviewStart, strictStop } from './review.ts';
 import { rollBackStart } from './rollback.ts';
 import { readSettings, settingsBridge } from './settings.ts';
 
-export const NETWORK_HELP = `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json] [--confirm=SECONDS]
-       xenplan network start|stop|status ...      xenplan confirm [bridge=NAME]
+/** network-script's help; its exit codes are those of the role it runs as. */
+export function networkHelp(role: Role = 'network'): string {
+  return `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json]
+                      [--confirm=SECONDS]
+       xenplan network start|stop|status ...
+       xenplan confirm [bridge=NAME]
 
-Turns dom0's NICs (one NIC, or a bond of several) into the bridge guests hang off, and moves
-dom0's addresses and routes onto it. xend runs "network-script start" with the words of
-(network-script '...') split on single spaces, so every setting is one key=value word.
+Turns dom0's NICs (one NIC, or a bond of several) into the bridge guests hang
+off, and moves dom0's addresses and routes onto it. xend runs "network-script
+start" with the words of (network-script '...') split on single spaces, so
+every setting is one key=value word. Xen's network-bridge words (bridge=,
+netdev=, vifnum=, antispoof=yes) are taken as they are.
 
-  start    observe, review (the xenplan doctor rules; findings go to stderr and, with
-           --dry-run, to the top of the script; with strict=yes an error stops start
-           before anything changes), plan only what differs, apply, verify (the plan
-           must then be empty); if the default gateway answered before and does not
-           after, roll back.
-           What start created is recorded in /run/xenplan/network-BRIDGE.json.
-  stop     undo what start recorded: release slaves and ports, delete the bridge and bond it
-           created, put back the bond mode and options, bridge options, MTUs and MACs it
-           changed on devices it did not create, put addresses and routes back, restore
-           sysctls. Nothing else is touched.
-  status   bond mode, active slave, slaves' links, bridge ports (vifs too), where dom0's
-           addresses live and what drifted; exit 0 converged, 3 drifted.
-  confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls back).
+Commands:
+  start    observe, review (the xenplan doctor rules; findings go to stderr
+           and, with --dry-run, to the top of the script; with strict=yes an
+           error stops start before anything changes), plan only what differs,
+           apply, verify (the plan must then be empty); if the default gateway
+           answered before and does not after, roll back. What start created
+           is recorded in /run/xenplan/network-BRIDGE.json.
+  stop     undo what start recorded: release slaves and ports, delete the
+           bridge and bond it created, put back the bond mode and options,
+           bridge options, MTUs and MACs it changed on devices it did not
+           create, put addresses and routes back, restore sysctls. Nothing
+           else is touched.
+  status   bond mode, active slave, slaves' links, bridge ports (vifs too),
+           where dom0's addresses live and what drifted; exit 0 converged,
+           3 drifted.
+  confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls
+           back).
+
+Configuration file:
+  Settings come from /etc/xen/xenplan.conf when it exists: key=value lines,
+  the same keys as the words (see xenplan.conf(5)); XENPLAN_CONFIG or
+  config=FILE names another file. Words override the file, so start, stop and
+  status with no words all act on the bridge the file describes.
 
 Settings:
 ${renderSettingsHelp()}
 
 Options:
-  --dry-run            print the plan as a POSIX sh script (disruptive steps are marked); change nothing
-  --json               with --dry-run (steps and doctor findings) or status: JSON
-  --confirm=SECONDS    after start, wait for "xenplan confirm" that long, else roll back
-  -h, --help           this help
+  --dry-run          print the plan as a POSIX sh script (disruptive steps are
+                     marked); change nothing
+  --json             print one JSON object (schema xenplan/1): the plan with
+                     --dry-run, what was applied, the status; errors too
+  --confirm=SECONDS  after start, wait for "xenplan confirm" that long, else
+                     roll back
+  -h, --help         this help
 
-Settings come from /etc/xen/xenplan.conf when it exists (key=value lines, the same keys;
-XENPLAN_CONFIG or config=FILE names another file); words override it. So start, stop and
-status with no words all act on the bridge the file describes.
+Environment:
+  XENPLAN_RUN_DIR    holds the lock and the state files (default /run/xenplan)
+  XENPLAN_CONFIG     the configuration file (default /etc/xen/xenplan.conf)
 
-Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state files.
-
-${EXIT_HELP}
+${exitHelp(role)}
 `;
+}
 
 const LOCK_WAIT_MS = 60_000;
 const COMMANDS = ['start', 'stop', 'status', 'confirm'] as const;
 type Command = (typeof COMMANDS)[number];
 
-export async function runNetwork(ctx: Context, args: readonly string[]): Promise<number> {
+export async function runNetwork(
+  ctx: Context,
+  args: readonly string[],
+  role: Role = 'network',
+): Promise<number> {
   const flags = parseFlags(
     args,
     { string: ['confirm'], boolean: ['dry-run', 'json', 'help'] },
     'network-script',
   );
   if (flags.help) {
-    ctx.out(NETWORK_HELP);
+    ctx.out(networkHelp(role));
     return 0;
   }
   const positional = flags._;

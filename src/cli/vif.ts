@@ -14,61 +14,76 @@ import { openXenstore } from '../xen/xenstore.ts';
 import type { XenstoreClient } from '../xen/xs-connection.ts';
 import { type Context, version } from './context.ts';
 import { type EventDeadline, eventDeadline } from './deadline.ts';
-import { EXIT_HELP } from './exit.ts';
+import { exitHelp, type Role } from './exit.ts';
 import { logLine, reportEarlyFailure, reportFailure } from './vif-failure.ts';
 
-export const VIF_HELP = `Usage: vif-script online|offline [type_if=vif] [bridge=BRIDGE] [--dry-run] [--json]
+/** vif-script's help; its exit codes are those of the role it runs as. */
+export function vifHelp(role: Role = 'vif'): string {
+  return `Usage: vif-script online|offline [type_if=vif] [bridge=BRIDGE] [--dry-run]
+                  [--json]
        vif-script add|remove type_if=tap [bridge=BRIDGE] [--dry-run] [--json]
 
 Attaches a guest's network interface to its bridge (online, add) or detaches it
 (offline, remove), and tells the toolstack through xenstore. Xen runs it:
-  xl/libxl (Xen 4.2+):  vif-script online type_if=vif, offline type_if=vif; for HVM
-                        emulated NICs also add/remove type_if=tap
+  xl/libxl (Xen 4.2+):   vif-script online type_if=vif, offline type_if=vif;
+                         for HVM emulated NICs also add/remove type_if=tap
   xend + udev (3.x-4.4): vif-script online / offline (no type_if means vif)
 Words may come in any order; the first word without '=' is the command.
 
 Environment (set by Xen):
-  XENBUS_PATH      backend directory, backend/vif/<domid>/<devid> (relative or absolute)
+  XENBUS_PATH      backend directory, backend/vif/<domid>/<devid> (relative or
+                   absolute)
   vif              the vif device (default vif<domid>.<devid>)
-  INTERFACE        the tap device for type_if=tap (vif<domid>.<devid>-emu or tap<domid>.<devid>)
+  INTERFACE        the tap device for type_if=tap (vif<domid>.<devid>-emu or
+                   tap<domid>.<devid>)
   bridge           bridge, when neither xenstore nor an argument names one
-  XENSTORED_PATH   xenstored socket (default /var/run/xenstored/socket, then /dev/xen/xenbus)
-  XENPLAN_DRY_RUN=1  print the plan instead of applying it (for watching a host)
-  XENPLAN_LOG_DIR  log directory (default /var/log/xen; the log is xen-hotplug.log)
+  XENSTORED_PATH   xenstored socket (default /var/run/xenstored/socket, then
+                   /dev/xen/xenbus)
+  XENPLAN_DRY_RUN=1  print the plan instead of applying it (for watching a
+                   host; under a toolstack the guest's start then waits for
+                   its timeout)
+  XENPLAN_LOG_DIR  log directory (default /var/log/xen; the log is
+                   xen-hotplug.log)
   XENPLAN_RUN_DIR  where network-script's lock lives (default /run/xenplan)
 
-Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend.
-The bridge is xenstore's bridge, else bridge= given here, else $bridge, else the only
-bridge on the host; a missing xenbrN falls back to ethN when that is a bridge.
+Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname,
+frontend. The bridge is xenstore's bridge, else bridge= given here, else
+$bridge, else the only bridge on the host; a missing xenbrN falls back to ethN
+when that is a bridge.
 
-online / add:  rename to vifname; MAC fe:ff:ff:ff:ff:ff; MTU from the backend mtu key,
-               else the bridge's (set before enslaving); enslave; up. Then, for a PV vif,
-               write the frontend's mtu and hotplug-status=connected.
-offline / remove: down and out of the bridge; a device already gone is fine. Never writes
-               hotplug-status.
-On any failure of online/add: hotplug-error (one sentence) and hotplug-status=error in one
-transaction (through a fresh connection if the first broke), a line in the log and
-syslog, exit 1. Each event ends within 30 s (libxl kills at 40 s), the report included.
-A vifname is only ever applied to the guest's own device (netback's vif-<domid>-<devid>,
-or the ifalias xenplan:<dev> vif-script sets before renaming); any other is refused.
+online / add:
+  rename to vifname; MAC fe:ff:ff:ff:ff:ff; MTU from the backend mtu key, else
+  the bridge's (set before enslaving); enslave; up. Then, for a PV vif, write
+  the frontend's mtu and hotplug-status=connected.
+offline / remove:
+  down and out of the bridge; a device already gone is fine. Never writes
+  hotplug-status.
+On any failure of online/add: hotplug-error (one sentence) and
+hotplug-status=error in one transaction (through a fresh connection if the
+first broke), a line in the log and syslog, exit 1. Each event ends within
+30 s (libxl kills at 40 s), the report included. A vifname is only ever applied
+to the guest's own device (netback's vif-<domid>-<devid>, or the ifalias
+xenplan:<dev> vif-script sets before renaming); any other is refused.
 
 Options:
-  --dry-run   print the plan (and the xenstore writes it would make) and change nothing
+  --dry-run   print the plan (and the xenstore writes it would make) and change
+              nothing
   --json      with --dry-run, print the plan as JSON
-  -h, --help  this help; -V, --version: the version (alone only: among Xen's words,
-              such an option is an error, reported like any other)
+  -h, --help  this help; -V, --version: the version (alone only: among Xen's
+              words, such an option is an error, reported like any other)
 
-${EXIT_HELP}
+${exitHelp(role)}
 `;
+}
 
 /** How long vif-script waits for a running network-script, at most (and never past the deadline). */
 const NETWORK_LOCK_WAIT_MS = 20_000;
 
-export async function runVif(ctx: Context, args: readonly string[]): Promise<number> {
+export async function runVif(ctx: Context, args: readonly string[], role: Role = 'vif'): Promise<number> {
   // Help and version only for a person running the command alone: among Xen's words they are
   // errors, reported like any other (a silent exit 0 would leave the toolstack waiting).
   if (asksPerson(args, ['--help', '-h'])) {
-    ctx.out(VIF_HELP);
+    ctx.out(vifHelp(role));
     return 0;
   }
   if (asksPerson(args, ['--version', '-V'])) {
@@ -82,7 +97,7 @@ export async function runVif(ctx: Context, args: readonly string[]): Promise<num
     request = parseHotplugRequest(args, ctx.env);
   } catch (thrown) {
     const error = toXenplanError(thrown);
-    if (error.kind === 'usage') ctx.err(VIF_HELP.split('\n\n')[0]!.concat('\n'));
+    if (error.kind === 'usage') ctx.err(vifHelp(role).split('\n\n')[0]!.concat('\n'));
     await reportEarlyFailure(ctx, args, error, deadline);
     throw error;
   }
