@@ -180,7 +180,7 @@ describe('xenplan doctor --help', () => {
       'XEN001',
     ]);
     expect(run.stdout).toContain(
-      '  BOND001  rr-under-bridge (error)\n           a bridged bond in balance-rr sprays guest frames over all slaves (MAC flapping, loops, loss)\n',
+      '  BOND001  rr-under-bridge (error)\n           a bridged bond in balance-rr sprays guest frames over all slaves (MAC\n           flapping, loops, loss)\n',
     );
     expect(run.stdout).toContain('Reading a report:\n');
     expect(run.stdout).toContain('  1   at least one finding is an error\n');
