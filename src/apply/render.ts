@@ -30,8 +30,3 @@ export function renderScript(plan: Plan, options: RenderOptions): string {
     );
   return `${lines.join('\n')}\n`;
 }
-
-/** Plan → the JSON document printed by `--dry-run --json`. */
-export function renderJson(plan: Plan, extra: Record<string, unknown> = {}): string {
-  return `${JSON.stringify({ ...extra, steps: plan.steps, warnings: plan.warnings, xenstore: plan.xenstore }, null, 2)}\n`;
-}

@@ -1,5 +1,6 @@
 import { applyAndVerify } from '../apply/converge.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { planPayload, renderReport } from '../apply/report.ts';
 import { XenplanError } from '../model/error.ts';
 import { checkInterfaceName } from '../model/names.ts';
 import type { BridgeDesired } from '../model/network.ts';
@@ -53,14 +54,23 @@ export async function runBridgePort(ctx: Context, args: readonly string[]): Prom
   const plan = planBridgePort(want, port, await observeHost(ctx.runner, ctx.files));
   if (flags['dry-run']) {
     ctx.out(
-      flags.json ? renderJson(plan) : renderScript(plan, { title: `xenplan bridge-port ${bridge} ${port}` }),
+      flags.json
+        ? renderReport({ command: 'bridge-port', ok: true, changed: false, dryRun: true }, planPayload(plan))
+        : renderScript(plan, { title: `xenplan bridge-port ${bridge} ${port}` }),
     );
     return 0;
   }
   const result = await applyAndVerify(ctx.runner, plan, async () =>
     planBridgePort(want, port, await observeHost(ctx.runner, ctx.files)),
   );
-  ctx.out(`${port} is in ${bridge}: ${result.done.length} step(s) applied\n`);
+  if (flags.json)
+    ctx.out(
+      renderReport(
+        { command: 'bridge-port', ok: true, changed: result.done.length > 0, dryRun: false },
+        planPayload(plan),
+      ),
+    );
+  else ctx.out(`${port} is in ${bridge}: ${result.done.length} step(s) applied\n`);
   return 0;
 }
 

@@ -1,3 +1,4 @@
+import { findingRecord, renderReport } from '../apply/report.ts';
 import type { DeclaredFacts } from '../config/declared.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { reviewNetwork } from '../doctor/review.ts';
@@ -12,7 +13,7 @@ import { observeDoctorFacts } from '../observe/doctor.ts';
 import { observeHost } from '../observe/host.ts';
 import type { Context } from './context.ts';
 import { parseFlags } from './flags.ts';
-import { readConfigFile, readSettings } from './settings.ts';
+import { hasConfigSettings, readSettings } from './settings.ts';
 
 /** Rules listed for --help: id, name and severity on one line, the summary under it. */
 function renderRuleList(): string {
@@ -87,15 +88,23 @@ export async function runDoctor(ctx: Context, args: readonly string[]): Promise<
       `doctor: ${JSON.stringify(stray)} is not a key=value setting; see xenplan doctor --help`,
     );
   const configOnly = flags['config-only'] === true;
-  if (configOnly && words.length === 0 && readConfigFile(ctx, undefined) === undefined)
+  if (configOnly && words.length === 0 && !hasConfigSettings(ctx))
     throw new XenplanError(
       'usage',
       'doctor --config-only needs settings to review (key=value words, config=FILE or ifcfg=DIR)',
     );
 
   const findings = await reviewFromCli(ctx, words, configOnly);
-  ctx.out(flags.json ? renderFindingsJson(findings) : renderFindings(findings));
-  return findings.some((f) => f.severity === 'error') ? 1 : 0;
+  const clean = !findings.some((f) => f.severity === 'error');
+  ctx.out(
+    flags.json
+      ? renderReport(
+          { command: 'doctor', ok: clean, changed: false, dryRun: false },
+          { findings: findings.map(findingRecord) },
+        )
+      : renderFindings(findings),
+  );
+  return clean ? 0 : 1;
 }
 
 /** Reads the settings (if any), observes the host (unless configOnly) and runs every rule. */
@@ -106,7 +115,7 @@ export async function reviewFromCli(
 ): Promise<Finding[]> {
   const host = configOnly ? undefined : await observeHost(ctx.runner, ctx.files);
   // The config file counts as settings: a host configured there is reviewed against it.
-  const hasSettings = words.length > 0 || readConfigFile(ctx, undefined) !== undefined;
+  const hasSettings = words.length > 0 || hasConfigSettings(ctx);
   const settings = hasSettings ? readSettings(ctx, words, host) : undefined;
   return reviewNetwork(await gatherDoctorInput(ctx, { ...settings, host }));
 }
@@ -130,19 +139,4 @@ export async function gatherDoctorInput(
       ? {}
       : { observed: host, ...(await observeDoctorFacts(ctx.runner, ctx.files, host)) }),
   };
-}
-
-/** `{"findings":[…]}`, one finding per line, keys in a fixed order. */
-export function renderFindingsJson(findings: readonly Finding[]): string {
-  const items = findings.map((f) =>
-    JSON.stringify({
-      id: f.id,
-      severity: f.severity,
-      message: f.message,
-      fix: f.fix,
-      source: f.source,
-      objects: [...f.objects],
-    }),
-  );
-  return items.length === 0 ? '{"findings":[]}\n' : `{"findings":[\n${items.join(',\n')}\n]}\n`;
 }

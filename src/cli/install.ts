@@ -1,7 +1,8 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { applyAndVerify } from '../apply/converge.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { planPayload, renderReport } from '../apply/report.ts';
 import { XenplanError } from '../model/error.ts';
 import { MANIFEST_PATH, SAVED_SUFFIX } from '../model/install.ts';
 import type { Plan } from '../model/plan.ts';
@@ -197,8 +198,25 @@ function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRe
   };
 }
 
+/** An apply's report for --json: the steps it ran. */
+function printApplied(ctx: Context, command: string, plan: Plan, done: readonly string[]): number {
+  const steps = plan.steps.filter((s) => done.includes(s.id));
+  ctx.out(
+    renderReport(
+      { command, ok: true, changed: steps.length > 0, dryRun: false },
+      planPayload({ ...plan, steps }),
+    ),
+  );
+  return 0;
+}
+
 function printPlan(ctx: Context, plan: Plan, json: boolean, title: string): void {
-  ctx.out(json ? renderJson(plan) : renderScript(plan, { title }));
+  const command = title.startsWith('xenplan install') ? 'install' : 'uninstall';
+  ctx.out(
+    json
+      ? renderReport({ command, ok: true, changed: false, dryRun: true }, planPayload(plan))
+      : renderScript(plan, { title }),
+  );
 }
 
 function printWarnings(ctx: Context, plan: Plan): void {
@@ -229,6 +247,7 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
     return 0;
   }
   const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  if (flags.json) return printApplied(ctx, 'install', plan, result.done);
   printWarnings(ctx, plan);
   ctx.out(
     result.done.length === 0
@@ -264,6 +283,7 @@ export async function runUninstall(ctx: Context, args: readonly string[]): Promi
     return 0;
   }
   const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  if (flags.json) return printApplied(ctx, 'uninstall', plan, result.done);
   printWarnings(ctx, plan);
   ctx.out(
     result.done.length === 0

@@ -1,9 +1,11 @@
 import { createRunner, hotplugPath } from '../apply/exec.ts';
+import { renderErrorReport } from '../apply/report.ts';
 import { toXenplanError, type XenplanError } from '../model/error.ts';
 import { realFiles } from '../observe/files.ts';
 import type { Context } from './context.ts';
 import { dispatch, roleOf } from './dispatch.ts';
 import { exitCodeFor, type Role } from './exit.ts';
+import { commandOf, wantsJson } from './json.ts';
 
 /**
  * The bundle's entry: decide the role from the invoked name, run it, map the outcome to an
@@ -31,6 +33,8 @@ async function main(): Promise<void> {
     code = await dispatch(ctx, role);
   } catch (thrown) {
     const error: XenplanError = toXenplanError(thrown);
+    // With --json the failure is a report too, on stdout where the caller reads the JSON.
+    if (wantsJson(ctx.argv)) ctx.out(renderErrorReport(commandOf(role, ctx.argv), error));
     ctx.err(`${nameOf(role)}: ${error.message}\n`);
     if (error.detail) ctx.err(`${nameOf(role)}: ${error.detail}\n`);
     if (error.kind === 'bug' && error.cause instanceof Error && error.cause.stack)

@@ -2,13 +2,15 @@ import { applySteps } from '../apply/apply.ts';
 import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { acquireLock, lockPath } from '../apply/lock.ts';
 import { defaultGateway, probeGateway } from '../apply/probe.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { driftPayload, planPayload, renderReport } from '../apply/report.ts';
 import { readRecord, removeRecord, statePath, writeRecord } from '../apply/state.ts';
 import { renderSettingsHelp } from '../config/keys.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
+import type { Finding } from '../model/finding.ts';
 import type { NetworkDesired } from '../model/network.ts';
-import type { Plan } from '../model/plan.ts';
+import { emptyPlan, type Plan } from '../model/plan.ts';
 import { observeHost } from '../observe/host.ts';
 import { holderOf, mergeRecords, planNetwork, planNetworkStart } from '../plan/network.ts';
 import { planNetworkStop } from '../plan/network-stop.ts';
@@ -136,10 +138,16 @@ function printPlan(
   plan: Plan,
   json: boolean,
   title: string,
-  extra: Record<string, unknown> = {},
+  extra: { command: string; bridge: string; findings?: readonly Finding[] },
   comments: readonly string[] = [],
 ): void {
-  if (json) ctx.out(renderJson(plan, extra));
+  if (json)
+    ctx.out(
+      renderReport(
+        { command: `network ${extra.command}`, ok: true, changed: false, dryRun: true },
+        { bridge: extra.bridge, ...planPayload(plan, extra.findings) },
+      ),
+    );
   else {
     const disruptive = plan.steps.filter((s) => s.disruptive).length;
     const preamble = [
@@ -150,6 +158,22 @@ function printPlan(
     ];
     ctx.out(renderScript(plan, { title, preamble }));
   }
+}
+
+/** What an apply did, for --json: the steps it ran (none when the host already matched). */
+function printApplied(
+  ctx: Context,
+  command: string,
+  bridge: string,
+  plan: Plan,
+  findings?: readonly Finding[],
+): void {
+  ctx.out(
+    renderReport(
+      { command: `network ${command}`, ok: true, changed: plan.steps.length > 0, dryRun: false },
+      { bridge, ...planPayload(plan, findings) },
+    ),
+  );
 }
 
 async function start(ctx: Context, words: readonly string[], options: Options): Promise<number> {
@@ -182,7 +206,9 @@ async function start(ctx: Context, words: readonly string[], options: Options): 
     const { plan, record } = planNetworkStart(want, host);
     for (const warning of plan.warnings) ctx.err(`network-script: warning: ${warning}\n`);
     if (plan.steps.length === 0) {
-      ctx.out(`${want.bridge.name}: already as wanted (0 steps); dom0's addresses on ${holderOf(want)}\n`);
+      if (options.json) printApplied(ctx, 'start', want.bridge.name, plan, findings);
+      else
+        ctx.out(`${want.bridge.name}: already as wanted (0 steps); dom0's addresses on ${holderOf(want)}\n`);
       return 0;
     }
     const path = statePath(ctx.env, want.bridge.name);
@@ -222,9 +248,11 @@ async function start(ctx: Context, words: readonly string[], options: Options): 
         : answered
           ? `; gateway ${gateway} answers`
           : `; gateway ${gateway} did not answer before start either`;
-    ctx.out(
-      `${want.bridge.name}: ${plan.steps.length} step(s) applied; dom0's addresses on ${holderOf(want)}${gw}\n`,
-    );
+    if (options.json) printApplied(ctx, 'start', want.bridge.name, plan, findings);
+    else
+      ctx.out(
+        `${want.bridge.name}: ${plan.steps.length} step(s) applied; dom0's addresses on ${holderOf(want)}${gw}\n`,
+      );
     return 0;
   } finally {
     release();
@@ -238,7 +266,8 @@ async function stop(ctx: Context, words: readonly string[], options: Options): P
   const record = readRecord(path);
   const title = `network-script stop: ${bridge}`;
   if (record === undefined) {
-    if (options.dryRun) printPlan(ctx, { steps: [], warnings: [], xenstore: [] }, options.json, title);
+    if (options.dryRun) printPlan(ctx, emptyPlan(), options.json, title, { command: 'stop', bridge });
+    else if (options.json) printApplied(ctx, 'stop', bridge, emptyPlan());
     else ctx.out(`${bridge}: start recorded nothing (no ${path}); nothing to undo\n`);
     return 0;
   }
@@ -257,7 +286,12 @@ async function stop(ctx: Context, words: readonly string[], options: Options): P
       planNetworkStop(current, await observe()),
     );
     removeRecord(path);
-    ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
+    if (options.json)
+      printApplied(ctx, 'stop', bridge, {
+        ...plan,
+        steps: plan.steps.filter((step) => result.done.includes(step.id)),
+      });
+    else ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
     return 0;
   } finally {
     release();
@@ -270,7 +304,14 @@ async function status(ctx: Context, words: readonly string[], json: boolean): Pr
   const plan = planNetwork(want, host);
   const recorded = readRecord(statePath(ctx.env, want.bridge.name)) !== undefined;
   const s = describeStatus(want, host, plan, recorded);
-  ctx.out(json ? `${JSON.stringify(s, null, 2)}\n` : renderStatus(s));
+  ctx.out(
+    json
+      ? renderReport(
+          { command: 'network status', ok: s.converged, changed: false, dryRun: false },
+          { ...s, drift: driftPayload(plan) },
+        )
+      : renderStatus(s),
+  );
   return s.converged ? 0 : 3;
 }
 

@@ -44,6 +44,14 @@ export function readConfigFile(
   throw new XenplanError('config', `${how}: cannot read it; expected a readable settings file`);
 }
 
+/** Whether a config file exists and says anything (a file of comments only says nothing). */
+export function hasConfigSettings(ctx: Pick<Context, 'files' | 'env'>): boolean {
+  const file = readConfigFile(ctx, undefined);
+  if (file === undefined) return false;
+  const parsed = parseConfigText(file.name, file.text);
+  return parsed.settings.length > 0 || parsed.problems.length > 0;
+}
+
 /** The bridge the settings name (words over the config file), without checking the rest. */
 export function settingsBridge(ctx: Pick<Context, 'files' | 'env'>, words: readonly string[]): string {
   if (words.some((w) => w.startsWith('bridge='))) return bridgeWord(words);

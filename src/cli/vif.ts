@@ -1,6 +1,7 @@
 import { applyAndVerify } from '../apply/converge.ts';
 import { lockPath, waitForUnlock } from '../apply/lock.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { planPayload, renderReport } from '../apply/report.ts';
 import { toXenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
 import type { Plan, XenstoreWrite } from '../model/plan.ts';
@@ -238,7 +239,14 @@ async function detach(
 
 function printPlan(ctx: Context, request: HotplugRequest, plan: Plan, what: string): void {
   const title = `vif-script ${request.command} type_if=${request.typeIf}: ${what} (${request.backend})`;
-  ctx.out(request.json ? renderJson(plan) : renderScript(plan, { title }));
+  ctx.out(
+    request.json
+      ? renderReport(
+          { command: `vif ${request.command}`, ok: true, changed: false, dryRun: true },
+          planPayload(plan),
+        )
+      : renderScript(plan, { title }),
+  );
 }
 
 function log(ctx: Context, request: HotplugRequest, text: string): void {

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
 import { cable, Netns } from '../support/netns.ts';
+import { expectReport } from '../support/schema.ts';
 
 // network-script and xenplan with no words read the config file ($XENPLAN_CONFIG standing in
 // for /etc/xen/xenplan.conf): start, status, stop and doctor all agree on the same bridge.
@@ -65,7 +66,7 @@ describe.runIf(can.ok)('the config file in namespaces', () => {
     expect(run('xenplan', 'status').status).toBe(0);
     const plan = run('xenplan', 'plan', '--json');
     expect(plan.status).toBe(0);
-    expect(JSON.parse(plan.stdout).steps).toEqual([]);
+    expect(expectReport(plan.stdout).steps).toEqual([]);
   });
 
   it('words still override the file', () => {
