@@ -17,6 +17,7 @@ declare -A want=(
   [strace]=strace
   [man]=man-db
   [groff]=groff-base
+  [systemd-analyze]=systemd
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -7,6 +7,7 @@ import { XenplanError } from '../model/error.ts';
 import { MANIFEST_PATH, SAVED_SUFFIX } from '../model/install.ts';
 import type { Plan } from '../model/plan.ts';
 import { observeInstalled, sha256Of } from '../observe/install.ts';
+import { BOOT_UNIT_PATH, renderBootUnit } from '../plan/boot-unit.ts';
 import { type InstallRequest, installPaths, planInstall } from '../plan/install.ts';
 import { renderInstallNotes } from '../plan/install-notes.ts';
 import { checkNodePath, renderInstalledScript } from '../plan/install-script.ts';
@@ -26,7 +27,7 @@ import { parseFlags } from './flags.ts';
 const col = (path: string): string => path.padEnd(38);
 
 export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--node PATH] [--udev]
-                       [--force] [--dry-run] [--json]
+                       [--boot] [--force] [--dry-run] [--json]
 
 Put this xenplan (the single bundled file now running) where Xen calls its
 scripts:
@@ -39,6 +40,12 @@ The bundle picks its role from the name it runs by: names starting with "vif"
 act as vif-script, names starting with "network" as network-script. With
 --udev, also
   ${col(UDEV_RULES_PATH)}udev rules for xend-era hosts
+with --boot, also (xl hosts: nothing in Xen 4.5+ builds the bridge)
+  ${BOOT_UNIT_PATH}
+  ${col('')}runs network-xenplan start from
+  ${col('')}/etc/xen/xenplan.conf before xendomains,
+  ${col('')}stop at shutdown; enabled by a link in
+  ${col('')}multi-user.target.wants
 and in every case
   ${col(MANIFEST_PATH)}the record of what was installed
 Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or
@@ -75,6 +82,7 @@ Options:
                      the node running this command); letters, digits and
                      . _ + @ / - only
   --udev             also install the udev rules (xend-era hosts only)
+  --boot             also install and enable the boot unit (systemd)
   --force            replace files that are not xenplan's (moved aside,
                      restored by uninstall) or that changed since install
   --dry-run          print the plan as a shell script and change nothing
@@ -184,7 +192,9 @@ function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRe
       `${bundlePath} is not the built xenplan bundle (expected a file starting with #!/usr/bin/env node); build it with npm run build, or set XENPLAN_BUNDLE`,
     );
   const udevRules = renderUdevRules(scriptsDir);
+  const unit = renderBootUnit(scriptsDir);
   return {
+    ...(flags.boot === true ? { boot: { unit, sha256: sha256Of(unit) } } : {}),
     prefix,
     scriptsDir,
     udev: flags.udev === true,
@@ -226,7 +236,10 @@ function printWarnings(ctx: Context, plan: Plan): void {
 export async function runInstall(ctx: Context, args: readonly string[]): Promise<number> {
   const flags = parseFlags(
     args,
-    { string: ['prefix', 'scripts-dir', 'node'], boolean: ['udev', 'force', 'dry-run', 'json', 'help'] },
+    {
+      string: ['prefix', 'scripts-dir', 'node'],
+      boolean: ['udev', 'boot', 'force', 'dry-run', 'json', 'help'],
+    },
     'xenplan install',
   );
   if (flags.help) {
@@ -256,6 +269,10 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
   );
   ctx.out(renderInstallNotes(req.scriptsDir, req.node));
   if (req.udev) ctx.out(`\nudev rules: ${UDEV_RULES_PATH} (read its header: xend-era hosts only)\n`);
+  if (req.boot !== undefined)
+    ctx.out(
+      `\nboot unit: ${BOOT_UNIT_PATH}, enabled; run "systemctl daemon-reload" and put the bridge's settings in /etc/xen/xenplan.conf\n`,
+    );
   return 0;
 }
 
