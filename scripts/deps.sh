@@ -18,6 +18,9 @@ declare -A want=(
   [flock]=util-linux
   [logger]=bsdutils
   [python3]=python3-minimal
+  [man]=man-db
+  [groff]=groff-base
+  [systemd-analyze]=systemd
 )
 missing=()
 for cmd in "${!want[@]}"; do

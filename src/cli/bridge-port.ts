@@ -1,6 +1,7 @@
 import { applySteps } from '../apply/apply.ts';
 import { applyAndVerify } from '../apply/converge.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { planPayload, renderReport } from '../apply/report.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
 import { checkInterfaceName } from '../model/names.ts';
 import type { BridgeDesired } from '../model/network.ts';
@@ -10,19 +11,21 @@ import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
 
-export const BRIDGE_PORT_HELP = `Usage: xenplan bridge-port BRIDGE PORT [--stp on|off] [--forward-delay SECONDS] [--dry-run] [--json]
+export const BRIDGE_PORT_HELP = `Usage: xenplan bridge-port BRIDGE PORT [--stp on|off] [--forward-delay SECONDS]
+                           [--dry-run] [--json]
 
-Make sure bridge BRIDGE exists (STP off and forward delay 0 unless told otherwise) and is up,
-and that PORT is in it and up. Plans only what differs: on a host that already matches, the
-plan is empty and nothing runs. If applying fails, or the host still differs after it, what
-was changed is rolled back.
+Make sure bridge BRIDGE exists (STP off and forward delay 0 unless told
+otherwise) and is up, and that PORT is in it and up. Plans only what differs:
+on a host that already matches, the plan is empty and nothing runs. If
+applying fails, or the host still differs after it, what was changed is
+rolled back.
 
 Options:
   --stp on|off             spanning tree (default off)
   --forward-delay SECONDS  bridge forward delay, 0-30 (default 0); with STP on
                            the kernel takes 2-30 (default 2)
   --dry-run                print the plan as a shell script and change nothing
-  --json                   with --dry-run, print the plan as JSON
+  --json                   print one JSON object (schema xenplan/1)
   -h, --help               this help
 
 ${EXIT_HELP}
@@ -58,7 +61,9 @@ export async function runBridgePort(ctx: Context, args: readonly string[]): Prom
   const plan = planBridgePort(want, port, host);
   if (flags['dry-run']) {
     ctx.out(
-      flags.json ? renderJson(plan) : renderScript(plan, { title: `xenplan bridge-port ${bridge} ${port}` }),
+      flags.json
+        ? renderReport({ command: 'bridge-port', ok: true, changed: false, dryRun: true }, planPayload(plan))
+        : renderScript(plan, { title: `xenplan bridge-port ${bridge} ${port}` }),
     );
     return 0;
   }
@@ -83,7 +88,11 @@ export async function runBridgePort(ctx: Context, args: readonly string[]): Prom
       `${error.message}; rolled back (${back.steps.length} step(s)): ${bridge} and ${port} are as they were`,
     );
   }
-  ctx.out(`${port} is in ${bridge}: ${done} step(s) applied\n`);
+  if (flags.json)
+    ctx.out(
+      renderReport({ command: 'bridge-port', ok: true, changed: done > 0, dryRun: false }, planPayload(plan)),
+    );
+  else ctx.out(`${port} is in ${bridge}: ${done} step(s) applied\n`);
   return 0;
 }
 

@@ -2,6 +2,7 @@ import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { runDir } from '../apply/state.ts';
 import { XenplanError } from '../model/error.ts';
 import type { Context } from './context.ts';
+import { settingsBridge } from './settings.ts';
 
 /**
  * `--confirm=SECONDS`: start applies, leaves `confirm-<bridge>.pending` holding its pid and waits
@@ -43,7 +44,7 @@ export async function waitForConfirm(env: Context['env'], bridge: string, second
 
 /** `xenplan confirm [bridge=NAME]`: keep what a `start --confirm` just applied. */
 export function runConfirm(ctx: Context, words: readonly string[]): number {
-  const bridge = bridgeWord(words);
+  const bridge = settingsBridge(ctx, words);
   const paths = confirmPaths(ctx.env, bridge);
   if (!existsSync(paths.pending))
     throw new XenplanError(

@@ -2,13 +2,14 @@ import { XenplanError } from '../model/error.ts';
 import type { VifMode } from '../model/vif-mode.ts';
 import { asksPerson } from '../xen/hotplug.ts';
 import { type Context, version } from './context.ts';
-import { EXIT_HELP, type Role } from './exit.ts';
+import type { Role } from './exit.ts';
+import { runHelp, runManpage, XENPLAN_HELP } from './help.ts';
 import { runVif } from './vif.ts';
 
 // Only vif-script, which runs on every guest start, is loaded up front; every other command
 // is imported when asked for, so a hotplug event pays nothing for doctor, lab or install.
-const runNetwork = async (ctx: Context, args: readonly string[]) =>
-  (await import('./network.ts')).runNetwork(ctx, args);
+const runNetwork = async (ctx: Context, args: readonly string[], role: Role = 'xenplan') =>
+  (await import('./network.ts')).runNetwork(ctx, args, role);
 
 /** The role from the name the bundle was invoked as: vif*, network*, anything else. */
 export function roleOf(invokedAs: string): Role {
@@ -30,38 +31,6 @@ export function vifModeOf(invokedAs: string): VifMode {
   return 'bridge';
 }
 
-export const XENPLAN_HELP = `Usage: xenplan COMMAND [ARGS] [--dry-run] [--json]
-
-xenplan replaces Xen's network hotplug scripts. Xen runs it as network-script and
-vif-script; admins run it as xenplan. Every command that changes the host observes it,
-plans only what differs, and either prints the plan (--dry-run) or applies it and checks
-the result.
-
-Commands:
-  agent                      serve vif events resident (the fast path; see README)
-  lab                        play the admin's bonded bridge end to end in a sandbox
-  vif ARGS                   run as vif-script (see xenplan vif --help)
-  bridge-port BRIDGE PORT    make sure PORT is in bridge BRIDGE and both are up
-  network start|stop|status  run as network-script (see xenplan network --help)
-  plan [key=value ...]       what network-script start would do (start --dry-run; --json)
-  status [key=value ...]     the bridge, bond, ports, dom0's addresses and drift (exit 3)
-  confirm [bridge=NAME]      keep what network-script start --confirm applied
-  doctor [key=value ...]     review a bonded bridge setup, from settings and the live host
-  antispoof status|gc        guests' antispoof rules and drops; remove stale ones
-  install [--udev]           copy xenplan to /etc/xen/scripts as vif-xenplan, network-xenplan
-  uninstall [--prefix DIR]   remove exactly what install put there
-  examples DIR               write the example ifcfg files and settings into DIR
-  help                       this help
-
-Options:
-  --dry-run      print the plan as a POSIX sh script; change nothing
-  --json         with --dry-run, print the plan as JSON
-  -h, --help     help (also: xenplan COMMAND --help)
-  -V, --version  print the version
-
-${EXIT_HELP}
-`;
-
 export async function dispatch(ctx: Context, role: Role, invokedAs = ''): Promise<number> {
   const args = ctx.argv;
   // vif-script decides for itself: among Xen's words -V is an error to report, not a version.
@@ -72,22 +41,29 @@ export async function dispatch(ctx: Context, role: Role, invokedAs = ''): Promis
     return 0;
   }
   if (role === 'xenplan') return dispatchXenplan(ctx, args);
-  return runNetwork(ctx, args);
+  return runNetwork(ctx, args, 'network');
 }
 
 async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<number> {
   const [command, ...rest] = args;
   switch (command) {
     case undefined:
-    case 'help':
     case '--help':
     case '-h':
       ctx.out(XENPLAN_HELP);
       return command === undefined ? 2 : 0;
+    case 'help':
+      return runHelp(ctx, rest);
+    case 'version':
+      if (rest.length > 0) throw new XenplanError('usage', 'version takes no arguments');
+      ctx.out(`${version()}\n`);
+      return 0;
+    case 'manpage':
+      return runManpage(ctx, rest);
     case 'bridge-port':
       return (await import('./bridge-port.ts')).runBridgePort(ctx, rest);
     case 'vif':
-      return runVif(ctx, rest);
+      return runVif(ctx, rest, 'bridge', 'xenplan');
     case 'lab':
       return (await import('./lab.ts')).runLab(ctx, rest);
     case 'agent':

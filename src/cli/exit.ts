@@ -25,10 +25,24 @@ export function exitCodeFor(outcome: Outcome, role: Role): number {
   return 1;
 }
 
+/** The exit codes a role returns, as help lines: a role's help lists only its own codes. */
+export function exitHelp(role: Role): string {
+  if (role === 'vif')
+    return `Exit codes:
+  0   success: the vif is attached (or detached; a device already gone is fine)
+  1   any failure; for online and add, hotplug-error and hotplug-status=error
+      were written first (what libxl and xend read)`;
+  if (role === 'network')
+    return `Exit codes:
+  0   success (or nothing to do); status: the host matches the settings
+  1   any failure (as Xen expects); the reason is on stderr
+  3   status: the host drifted from the settings`;
+  return EXIT_HELP;
+}
+
 export const EXIT_HELP = `Exit codes:
   0   success (or nothing to do)
-  1   a step failed, or the host still differed after applying (vif-script and
-      network-script exit 1 for every failure, as Xen expects)
+  1   a step failed, or the host still differed after applying
   2   usage: unknown command or option
   3   status: the host drifted from the desired settings
   4   configuration: a setting or value is invalid (nothing was changed)

@@ -1,11 +1,13 @@
 import { accessSync, constants, realpathSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { applyAndVerify } from '../apply/converge.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { planPayload, renderReport } from '../apply/report.ts';
 import { XenplanError } from '../model/error.ts';
 import { MANIFEST_PATH, SAVED_SUFFIX } from '../model/install.ts';
 import type { Plan } from '../model/plan.ts';
 import { observeInstalled, sha256Of } from '../observe/install.ts';
+import { BOOT_UNIT_PATH, renderBootUnit } from '../plan/boot-unit.ts';
 import { type InstallRequest, installPaths, planInstall } from '../plan/install.ts';
 import { renderInstallNotes } from '../plan/install-notes.ts';
 import { checkNodePath, renderInstalledScript } from '../plan/install-script.ts';
@@ -22,57 +24,74 @@ import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
 
-const col = (path: string): string => path.padEnd(37);
+const col = (path: string): string => path.padEnd(38);
 
-export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--node PATH] [--udev] [--force]
-                       [--dry-run] [--json]
+export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--node PATH] [--udev]
+                       [--boot] [--force] [--dry-run] [--json]
 
-Put this xenplan (the single bundled file now running) where Xen calls its scripts:
-  ${col(`${DEFAULT_SCRIPTS_DIR}/${VIF_SCRIPT_NAME}`)}a copy of the bundle, mode 0755; runs as vif-script
-  ${col('')}its first line becomes #!NODE (see --node)
-  ${col(`${DEFAULT_SCRIPTS_DIR}/${NETWORK_SCRIPT_NAME}`)}a symlink to ${VIF_SCRIPT_NAME}; runs as network-script
-The bundle picks its role from the name it runs by: names starting with "vif" act as
-vif-script, names starting with "network" as network-script. With --udev, also
-  ${col(UDEV_RULES_PATH)}udev rules for xend-era hosts (Xen 3.x-4.4), see below
+Put this xenplan (the single bundled file now running) where Xen calls its
+scripts:
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${VIF_SCRIPT_NAME}`)}a copy of the bundle, mode 0755;
+  ${col('')}runs as vif-script; its first line
+  ${col('')}becomes #!NODE (see --node)
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${NETWORK_SCRIPT_NAME}`)}a symlink to ${VIF_SCRIPT_NAME};
+  ${col('')}runs as network-script
+The bundle picks its role from the name it runs by: names starting with "vif"
+act as vif-script, names starting with "network" as network-script. With
+--udev, also
+  ${col(UDEV_RULES_PATH)}udev rules for xend-era hosts
+with --boot, also (xl hosts: nothing in Xen 4.5+ builds the bridge)
+  ${BOOT_UNIT_PATH}
+  ${col('')}runs network-xenplan start from
+  ${col('')}/etc/xen/xenplan.conf before xendomains,
+  ${col('')}stop at shutdown; enabled by a link in
+  ${col('')}multi-user.target.wants
 and in every case
-  ${col(MANIFEST_PATH)}the record of what was installed, for xenplan uninstall
+  ${col(MANIFEST_PATH)}the record of what was installed
+Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or
+/etc/xen/xl.conf (xl), and a per-guest vif example, naming the installed files.
 
-Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or /etc/xen/xl.conf (xl),
-and a per-guest vif example, naming the installed files.
+The copy names its node by absolute path: Xen and udev run scripts with a short
+PATH (/usr/sbin:/usr/bin:/sbin:/bin) where #!/usr/bin/env node may find no
+node. The copy is made with install, then its first line rewritten with sed -i;
+the rest is byte-identical. The node given must be one xenplan supports
+(Node 18.19 or later): install asks it its version first.
 
-The copy names its node by absolute path: Xen and udev run scripts with a short PATH
-(/usr/sbin:/usr/bin:/sbin:/bin) where #!/usr/bin/env node may find no node. The copy is
-made with install, then its first line rewritten with sed -i; the rest is byte-identical.
+Install is idempotent: a second run with the same bundle and node plans
+nothing; a run with a newer bundle or another --node replaces the copy. It
+never overwrites a file it did not install (it stops and names it) unless
+--force, which moves that file to NAME${SAVED_SUFFIX}; uninstall puts it back.
 
-Install is idempotent: a second run with the same bundle and node plans nothing; a run with
-a newer bundle or another --node replaces the copy. It never overwrites a file it did not
-install (it stops and names it) unless --force, which moves that file to NAME${SAVED_SUFFIX};
-uninstall puts it back.
-
-The udev rules are needed only with xend (Xen 3.x-4.4), when Xen's own xen-backend.rules does
-not already run the vif script xend names; never with xl on Xen 4.6 or later; harmless with xl
-on 4.2-4.5 (vif-xenplan ignores udev events when libxl/disable_udev is set). Xen's own cleanup
-rule (xen-hotplug-cleanup on "remove") must stay. The rules file's header says more.
+The udev rules are needed only with xend (Xen 3.x-4.4), when Xen's own
+xen-backend.rules does not already run the vif script xend names; never with xl
+on Xen 4.6 or later; harmless with xl on 4.2-4.5 (vif-xenplan ignores udev
+events when libxl/disable_udev is set). Xen's own cleanup rule
+(xen-hotplug-cleanup on "remove") must stay. The rules file's header says more.
 
 Options:
-  --prefix DIR       install under DIR (like DESTDIR): DIR${DEFAULT_SCRIPTS_DIR}, DIR/etc/udev/rules.d,
-                     DIR/var/lib/xenplan. DIR must exist. Paths written into the udev rules and
-                     the printed lines stay the running host's paths (without DIR).
-  --scripts-dir DIR  the Xen scripts directory on the running host (default ${DEFAULT_SCRIPTS_DIR});
-                     the files go to PREFIX/DIR and the udev rules run DIR/${VIF_SCRIPT_NAME}.
-                     Outside the default, the printed lines use absolute paths.
-  --node PATH        the node the scripts run with, named in their #! line: an absolute path
-                     to an executable file on this host (default: the node running this
-                     command); letters, digits and . _ + @ / - only
+  --prefix DIR       install under DIR (like DESTDIR): DIR${DEFAULT_SCRIPTS_DIR},
+                     DIR/etc/udev/rules.d, DIR/var/lib/xenplan. DIR must exist.
+                     Paths written into the udev rules and the printed lines
+                     stay the running host's paths (without DIR).
+  --scripts-dir DIR  the Xen scripts directory on the running host (default
+                     ${DEFAULT_SCRIPTS_DIR}); the files go to PREFIX/DIR and the
+                     udev rules run DIR/${VIF_SCRIPT_NAME}. Outside the default,
+                     the printed lines use absolute paths.
+  --node PATH        the node the scripts run with, named in their #! line: an
+                     absolute path to an executable file on this host (default:
+                     the node running this command); letters, digits and
+                     . _ + @ / - only
   --udev             also install the udev rules (xend-era hosts only)
-  --force            replace files that are not xenplan's (moved aside, restored by uninstall)
-                     or that changed since install
+  --boot             also install and enable the boot unit (systemd)
+  --force            replace files that are not xenplan's (moved aside,
+                     restored by uninstall) or that changed since install
   --dry-run          print the plan as a shell script and change nothing
-  --json             with --dry-run, print the plan as JSON
+  --json             print one JSON object (schema xenplan/1)
   -h, --help         this help
 
 Environment:
-  XENPLAN_BUNDLE     the file to install instead of the running bundle (tests, packaging)
+  XENPLAN_BUNDLE     the file to install instead of the running bundle (tests,
+                     packaging)
 
 ${EXIT_HELP}
 `;
@@ -80,12 +99,13 @@ ${EXIT_HELP}
 export const UNINSTALL_HELP = `Usage: xenplan uninstall [--prefix DIR] [--force] [--dry-run] [--json]
 
 Remove exactly what xenplan install put on this host, as recorded in
-${MANIFEST_PATH} (under --prefix DIR when given): the ${VIF_SCRIPT_NAME} copy, the
-${NETWORK_SCRIPT_NAME} link, the udev rules if installed, the manifest itself, and the
-directories install made if they are now empty. A file install moved aside with --force
-(NAME${SAVED_SUFFIX}) is moved back. A file that changed since install is kept, with a
-warning, unless --force. Nothing that is not in the manifest is touched; without a manifest
-there is nothing to do.
+${MANIFEST_PATH} (under --prefix DIR when given): the ${VIF_SCRIPT_NAME}
+copy, the ${NETWORK_SCRIPT_NAME} link, the udev rules if installed, the
+manifest itself, and the directories install made if they are now empty. A file
+install moved aside with --force (NAME${SAVED_SUFFIX}) is moved back. A file
+that changed since install is kept, with a warning, unless --force. Nothing
+that is not in the manifest is touched; without a manifest there is nothing to
+do.
 
 Remove the xend-config.sxp / xl.conf lines that name ${VIF_SCRIPT_NAME} and
 ${NETWORK_SCRIPT_NAME} first, or Xen will fail to run them.
@@ -94,7 +114,7 @@ Options:
   --prefix DIR  the DIR given to xenplan install --prefix
   --force       also remove files that changed since install
   --dry-run     print the plan as a shell script and change nothing
-  --json        with --dry-run, print the plan as JSON
+  --json        print one JSON object (schema xenplan/1)
   -h, --help    this help
 
 ${EXIT_HELP}
@@ -172,7 +192,9 @@ function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRe
       `${bundlePath} is not the built xenplan bundle (expected a file starting with #!/usr/bin/env node); build it with npm run build, or set XENPLAN_BUNDLE`,
     );
   const udevRules = renderUdevRules(scriptsDir);
+  const unit = renderBootUnit(scriptsDir);
   return {
+    ...(flags.boot === true ? { boot: { unit, sha256: sha256Of(unit) } } : {}),
     prefix,
     scriptsDir,
     udev: flags.udev === true,
@@ -186,8 +208,25 @@ function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRe
   };
 }
 
+/** An apply's report for --json: the steps it ran. */
+function printApplied(ctx: Context, command: string, plan: Plan, done: readonly string[]): number {
+  const steps = plan.steps.filter((s) => done.includes(s.id));
+  ctx.out(
+    renderReport(
+      { command, ok: true, changed: steps.length > 0, dryRun: false },
+      planPayload({ ...plan, steps }),
+    ),
+  );
+  return 0;
+}
+
 function printPlan(ctx: Context, plan: Plan, json: boolean, title: string): void {
-  ctx.out(json ? renderJson(plan) : renderScript(plan, { title }));
+  const command = title.startsWith('xenplan install') ? 'install' : 'uninstall';
+  ctx.out(
+    json
+      ? renderReport({ command, ok: true, changed: false, dryRun: true }, planPayload(plan))
+      : renderScript(plan, { title }),
+  );
 }
 
 function printWarnings(ctx: Context, plan: Plan): void {
@@ -197,7 +236,10 @@ function printWarnings(ctx: Context, plan: Plan): void {
 export async function runInstall(ctx: Context, args: readonly string[]): Promise<number> {
   const flags = parseFlags(
     args,
-    { string: ['prefix', 'scripts-dir', 'node'], boolean: ['udev', 'force', 'dry-run', 'json', 'help'] },
+    {
+      string: ['prefix', 'scripts-dir', 'node'],
+      boolean: ['udev', 'boot', 'force', 'dry-run', 'json', 'help'],
+    },
     'xenplan install',
   );
   if (flags.help) {
@@ -218,6 +260,7 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
     return 0;
   }
   const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  if (flags.json) return printApplied(ctx, 'install', plan, result.done);
   printWarnings(ctx, plan);
   ctx.out(
     result.done.length === 0
@@ -226,6 +269,10 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
   );
   ctx.out(renderInstallNotes(req.scriptsDir, req.node));
   if (req.udev) ctx.out(`\nudev rules: ${UDEV_RULES_PATH} (read its header: xend-era hosts only)\n`);
+  if (req.boot !== undefined)
+    ctx.out(
+      `\nboot unit: ${BOOT_UNIT_PATH}, enabled; run "systemctl daemon-reload" and put the bridge's settings in /etc/xen/xenplan.conf\n`,
+    );
   return 0;
 }
 
@@ -253,6 +300,7 @@ export async function runUninstall(ctx: Context, args: readonly string[]): Promi
     return 0;
   }
   const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  if (flags.json) return printApplied(ctx, 'uninstall', plan, result.done);
   printWarnings(ctx, plan);
   ctx.out(
     result.done.length === 0

@@ -6,48 +6,58 @@ import { DOM0_PATH } from '../lab/vm/dom0-init.ts';
 import { cachedVmImage, DEFAULT_VM_CACHE, vmCacheDir } from '../lab/vm/image.ts';
 import type { XenVm } from '../lab/vm/vm.ts';
 import { isXenplanError, XenplanError } from '../model/error.ts';
+import { wrap } from '../model/text.ts';
 import type { Context } from './context.ts';
 import { parseFlags } from './flags.ts';
 
-export const LAB_HELP = `Usage: xenplan lab [--keep] [--timeout SECONDS] [--fail-at STAGE]
+export const LAB_HELP = (): string => `Usage: xenplan lab [--keep] [--timeout SECONDS] [--fail-at STAGE]
 
-Plays the admin's bonded-bridge setup (the example files: examples/ in the project,
-or "xenplan examples DIR" writes them) end to end on a real Xen host: Xen 4.17 and a PV
-dom0 (Debian's packages) boot in QEMU; dom0's eth0 and eth1 are NICs on two switches
-joined upstream at a gateway; guests are PV domUs started with xl create, whose vifs the
-installed vif-xenplan attaches. Nothing of this host's network is touched. Stages:
-${STAGES.map((s) => `  ${s.id}. ${s.title}`).join('\n')}
+Plays the admin's bonded-bridge setup (the example files: examples/ in the
+project, or "xenplan examples DIR" writes them) end to end on a real Xen host:
+Xen 4.17 and a PV dom0 (Debian's packages) boot in QEMU; dom0's eth0 and eth1
+are NICs on two switches joined upstream at a gateway; guests are PV domUs
+started with xl create, whose vifs the installed vif-xenplan attaches. Nothing
+of this host's network is touched. Stages:
+${STAGES.map((s) => wrap(s.title, '     ', `  ${s.id}. `)).join('\n')}
 
-Cost: the first run downloads about 75 MB of Debian packages (Xen, its tools, Linux 6.1,
-busybox) into ${DEFAULT_VM_CACHE} (XENPLAN_VM_CACHE moves it); later runs reuse them.
-Without hardware virtualisation for Xen (VMX/SVM in KVM) QEMU emulates the CPU (TCG): the
-whole lab then takes about 3 to 6 minutes. What it proves: network-script builds the
-recommended bond on real NICs and fails over on a pulled cable, vif-script attaches real
-netback vifs under a real xl, and a failure reaches xl at once.
-Needs root, qemu-system-x86, apt-get, dpkg-deb, kmod and xz-utils (npm start installs
-them). Whatever happens (success, failure, Ctrl-C) no process, namespace, tap, mount or
-temporary file is left behind.
+Cost: the first run downloads about 75 MB of Debian packages (Xen, its tools,
+Linux 6.1, busybox) into ${DEFAULT_VM_CACHE} (XENPLAN_VM_CACHE moves it);
+later runs reuse them. Without hardware virtualisation for Xen (VMX/SVM in KVM)
+QEMU emulates the CPU (TCG): the whole lab then takes about 3 to 6 minutes.
+What it proves: network-script builds the recommended bond on real NICs and
+fails over on a pulled cable, vif-script attaches real netback vifs under a
+real xl, and a failure reaches xl at once.
+Needs root, qemu-system-x86, apt-get, dpkg-deb, kmod and xz-utils (npm start
+installs them). Whatever happens (success, failure, Ctrl-C) no process,
+namespace, tap, mount or temporary file is left behind.
 
 Options:
-  --keep             after the failover stage, read commands from this terminal and run
-                     each as root in dom0 (xl list, cat /proc/net/bonding/bond0, ...);
-                     exit (or Ctrl-D) goes on with the teardown
-  --timeout SECONDS  stop the lab after this long (default 1200; no limit with --keep)
-  --fail-at STAGE    make that stage fail (to see, and test, that nothing is left behind)
+  --keep             after the failover stage, read commands from this
+                     terminal and run each as root in dom0 (xl list,
+                     cat /proc/net/bonding/bond0, ...); exit (or Ctrl-D) goes
+                     on with the teardown
+  --timeout SECONDS  stop the lab after this long (default 1200; no limit with
+                     --keep)
+  --fail-at STAGE    make that stage fail (to see, and test, that nothing is
+                     left behind)
   -h, --help         this help
 
-Exit codes: 0 all stages passed, 1 a stage failed, 5 the VM cannot run here,
-130 interrupted (Ctrl-C).
+Exit codes:
+  0   all stages passed
+  1   a stage failed
+  5   the VM cannot run here
+  130 interrupted (Ctrl-C)
 `;
 
 const KEEP_HELP = `
-The Xen host is up. Each line you type runs as root in its dom0 (a throwaway VM; nothing
-here touches your host). Try:
+The Xen host is up. Each line you type runs as root in its dom0 (a throwaway
+VM; nothing here touches your host). Try:
   xl list                                 the guests
-  cat /proc/net/bonding/bond0             the bond, its active slave (eth1 after failover)
-  bridge link                             xenbr0's ports: bond0 and the guests' vifs
+  cat /proc/net/bonding/bond0             the bond, its active slave
+  bridge link                             xenbr0's ports: bond0, the vifs
   xenstore-ls /local/domain/0/backend/vif the guests' backend directories
-  tail -3 /var/log/xen/console/guest-guest1.log   guest1's pings
+  tail -3 /var/log/xen/console/guest-guest1.log
+                                          guest1's pings
 Type exit (or Ctrl-D) to go on with the teardown; Ctrl-C stops the lab at once.
 `;
 
@@ -63,7 +73,7 @@ class StageFailed extends Error {}
 export async function runLab(ctx: Context, args: readonly string[]): Promise<number> {
   const flags = parseFlags(args, { string: ['timeout', 'fail-at'], boolean: ['keep'] }, 'xenplan lab');
   if (flags.help) {
-    ctx.out(LAB_HELP);
+    ctx.out(LAB_HELP());
     return 0;
   }
   const timeoutText = typeof flags.timeout === 'string' ? flags.timeout : '1200';

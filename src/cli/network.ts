@@ -2,14 +2,16 @@ import { applySteps } from '../apply/apply.ts';
 import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { acquireLock, lockPath } from '../apply/lock.ts';
 import { defaultGateway, probeGateway } from '../apply/probe.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { driftPayload, planPayload, renderReport } from '../apply/report.ts';
 import { readRecord, recordedBridges, removeRecord, statePath, writeRecord } from '../apply/state.ts';
 import { renderSettingsHelp } from '../config/keys.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
+import type { Finding } from '../model/finding.ts';
 import { portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
-import type { Plan } from '../model/plan.ts';
+import { emptyPlan, type Plan } from '../model/plan.ts';
 import type { StartRecord } from '../model/record.ts';
 import { observeHost } from '../observe/host.ts';
 import { holderOf, mergeRecords, planNetwork, planNetworkStart } from '../plan/network.ts';
@@ -18,64 +20,91 @@ import { settleBudget } from '../plan/settle.ts';
 import { describeStatus, renderStatus } from '../plan/status.ts';
 import { parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
 import type { Context } from './context.ts';
-import { EXIT_HELP } from './exit.ts';
+import { exitHelp, type Role } from './exit.ts';
 import { parseFlags } from './flags.ts';
 import { logNetwork, logNetworkFailure } from './network-log.ts';
 import { renderFindingComments, reviewStart, strictStop } from './review.ts';
 import { rollBackStart } from './rollback.ts';
-import { type LoadedSettings, loadSettings, settingsFrom } from './settings.ts';
+import { hasConfigSettings, type LoadedSettings, loadSettings, settingsFrom } from './settings.ts';
 import { waitForLinks } from './settle.ts';
 
-export const NETWORK_HELP = `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json] [--confirm=SECONDS]
-       xenplan network start|stop|status ...      xenplan confirm [bridge=NAME]
+/** network-script's help; its exit codes are those of the role it runs as. */
+export function networkHelp(role: Role = 'network'): string {
+  return `Usage: network-script start|stop|status [key=value ...] [--dry-run] [--json]
+                      [--confirm=SECONDS]
+       xenplan network start|stop|status ...
+       xenplan confirm [bridge=NAME]
 
-Turns dom0's NICs (one NIC, or a bond of several) into the bridge guests hang off, and moves
-dom0's addresses and routes onto it. xend runs "network-script start" with the words of
-(network-script '...') split on single spaces, so every setting is one key=value word.
+Turns dom0's NICs (one NIC, or a bond of several) into the bridge guests hang
+off, and moves dom0's addresses and routes onto it. xend runs "network-script
+start" with the words of (network-script '...') split on single spaces, so
+every setting is one key=value word. Xen's network-bridge words (bridge=,
+netdev=, vifnum=, antispoof=yes) are taken as they are.
 
-  start    observe, review (the xenplan doctor rules; findings go to stderr and, with
-           --dry-run, to the top of the script; with strict=yes an error stops start
-           before anything changes), plan only what differs, apply, verify (the plan
-           must then be empty), wait for the bond's active slave and the uplink to
-           forward; if dom0's gateway answered before and its gateway after does not,
-           roll back. What start created is recorded (with its settings) in
+Commands:
+  start    observe, review (the xenplan doctor rules; findings go to stderr
+           and, with --dry-run, to the top of the script; with strict=yes an
+           error stops start before anything changes), plan only what differs,
+           apply, verify (the plan must then be empty), wait for the bond's
+           active slave and the uplink to forward; if dom0's gateway answered
+           before and its gateway after does not, roll back. What start
+           created is recorded (with its settings) in
            /run/xenplan/network-BRIDGE.json before anything changes.
-  stop     undo what start recorded: release slaves and ports, delete the bridge and bond it
-           created, put back the bond mode and options, bridge options, MTUs and MACs it
-           changed on devices it did not create, put addresses and routes back, restore
-           sysctls. Nothing else is touched.
-  status   bond mode, active slave, slaves' links, bridge ports (vifs too), where dom0's
-           addresses live and what drifted; exit 0 converged, 3 drifted.
-           stop and status with no settings act on every bridge start recorded.
-  confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls back).
+  stop     undo what start recorded: release slaves and ports, delete the
+           bridge and bond it created, put back the bond mode and options,
+           bridge options, MTUs and MACs it changed on devices it did not
+           create, put addresses and routes back, restore sysctls. Nothing
+           else is touched.
+  status   bond mode, active slave, slaves' links, bridge ports (vifs too),
+           where dom0's addresses live and what drifted; exit 0 converged,
+           3 drifted.
+  confirm  keep what a "start --confirm=SECONDS" applied (otherwise it rolls
+           back).
+
+Configuration file:
+  Settings come from /etc/xen/xenplan.conf when it exists: key=value lines,
+  the same keys as the words (see xenplan.conf(5)); XENPLAN_CONFIG or
+  config=FILE names another file. Words override the file. With no words and
+  no settings in the file, stop and status act on every bridge start
+  recorded, with the settings start ran with.
 
 Settings:
 ${renderSettingsHelp()}
 
 Options:
-  --dry-run            print the plan as a POSIX sh script (disruptive steps are marked); change nothing
-  --json               with --dry-run (steps and doctor findings) or status: JSON
-  --confirm=SECONDS    after start, wait for "xenplan confirm" that long, else roll back
-  -h, --help           this help
+  --dry-run          print the plan as a POSIX sh script (disruptive steps are
+                     marked); change nothing
+  --json             print one JSON object (schema xenplan/1): the plan with
+                     --dry-run, what was applied, the status; errors too
+  --confirm=SECONDS  after start, wait for "xenplan confirm" that long, else
+                     roll back
+  -h, --help         this help
 
-Environment: XENPLAN_RUN_DIR (default /run/xenplan) holds the lock and the state
-files; XENPLAN_LOG_DIR (default /var/log/xen) the xen-hotplug.log it writes to.
+Environment:
+  XENPLAN_RUN_DIR    holds the lock and the state files (default /run/xenplan)
+  XENPLAN_LOG_DIR    where xen-hotplug.log is written (default /var/log/xen)
+  XENPLAN_CONFIG     the configuration file (default /etc/xen/xenplan.conf)
 
-${EXIT_HELP}
+${exitHelp(role)}
 `;
+}
 
 const LOCK_WAIT_MS = 60_000;
 const COMMANDS = ['start', 'stop', 'status', 'confirm'] as const;
 type Command = (typeof COMMANDS)[number];
 
-export async function runNetwork(ctx: Context, args: readonly string[]): Promise<number> {
+export async function runNetwork(
+  ctx: Context,
+  args: readonly string[],
+  role: Role = 'network',
+): Promise<number> {
   const flags = parseFlags(
     args,
     { string: ['confirm'], boolean: ['dry-run', 'json', 'help'] },
     'network-script',
   );
   if (flags.help) {
-    ctx.out(NETWORK_HELP);
+    ctx.out(networkHelp(role));
     return 0;
   }
   const positional = flags._;
@@ -141,10 +170,16 @@ function printPlan(
   plan: Plan,
   json: boolean,
   title: string,
-  extra: Record<string, unknown> = {},
+  extra: { command: string; bridge: string; findings?: readonly Finding[] },
   comments: readonly string[] = [],
 ): void {
-  if (json) ctx.out(renderJson(plan, extra));
+  if (json)
+    ctx.out(
+      renderReport(
+        { command: `network ${extra.command}`, ok: true, changed: false, dryRun: true },
+        { bridge: extra.bridge, ...planPayload(plan, extra.findings) },
+      ),
+    );
   else {
     const disruptive = plan.steps.filter((s) => s.disruptive).length;
     const preamble = [
@@ -155,6 +190,22 @@ function printPlan(
     ];
     ctx.out(renderScript(plan, { title, preamble }));
   }
+}
+
+/** What an apply did, for --json: the steps it ran (none when the host already matched). */
+function printApplied(
+  ctx: Context,
+  command: string,
+  bridge: string,
+  plan: Plan,
+  findings?: readonly Finding[],
+): void {
+  ctx.out(
+    renderReport(
+      { command: `network ${command}`, ok: true, changed: plan.steps.length > 0, dryRun: false },
+      { bridge, ...planPayload(plan, findings) },
+    ),
+  );
 }
 
 async function start(
@@ -199,7 +250,9 @@ async function start(
     if (plan.steps.length === 0) {
       if (previous !== undefined && !sameWords(previous.words, words))
         writeRecord(path, { ...previous, words: [...words] });
-      ctx.out(`${want.bridge.name}: already as wanted (0 steps); dom0's addresses on ${holderOf(want)}\n`);
+      if (options.json) printApplied(ctx, 'start', want.bridge.name, plan, findings);
+      else
+        ctx.out(`${want.bridge.name}: already as wanted (0 steps); dom0's addresses on ${holderOf(want)}\n`);
       return 0;
     }
     // The gateway dom0 uses now, whatever gateway= says: losing it is what a rollback prevents.
@@ -275,9 +328,11 @@ async function start(
       ctx,
       `start ${want.bridge.name}: ${plan.steps.length} step(s) applied in ${seconds(began)}${gw}`,
     );
-    ctx.out(
-      `${want.bridge.name}: ${plan.steps.length} step(s) applied; dom0's addresses on ${holderOf(want)}${gw}\n`,
-    );
+    if (options.json) printApplied(ctx, 'start', want.bridge.name, plan, findings);
+    else
+      ctx.out(
+        `${want.bridge.name}: ${plan.steps.length} step(s) applied; dom0's addresses on ${holderOf(want)}${gw}\n`,
+      );
     return 0;
   } finally {
     release();
@@ -302,13 +357,16 @@ function bridgesFor(ctx: Context, loaded: LoadedSettings | undefined): string[] 
 
 const hasWords = (words: readonly string[]) => words.some((w) => w !== '');
 
+/** Settings were given: words, or a config file that says something. */
+const settingsGiven = (ctx: Context, words: readonly string[]) => hasWords(words) || hasConfigSettings(ctx);
+
 async function stop(
   ctx: Context,
   words: readonly string[],
   options: Options,
   began: number,
 ): Promise<number> {
-  const loaded = hasWords(words) ? loadSettings(ctx, words) : undefined;
+  const loaded = settingsGiven(ctx, words) ? loadSettings(ctx, words) : undefined;
   const bridges = bridgesFor(ctx, loaded);
   if (bridges.length > 1 && !options.json)
     ctx.err(`network-script: stop with no settings: undoing every recorded bridge: ${bridges.join(', ')}\n`);
@@ -325,33 +383,40 @@ async function stop(
   // The record is read under the lock: a start running now finishes (and records) first.
   const release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
   try {
-    for (const bridge of bridges) await stopBridge(ctx, bridge, began);
+    const results: Plan[] = [];
+    for (const bridge of bridges) results.push(await stopBridge(ctx, bridge, began, options.json));
+    if (options.json)
+      printApplied(ctx, 'stop', bridges.join(','), {
+        ...emptyPlan(),
+        steps: results.flatMap((plan) => plan.steps),
+      });
     return 0;
   } finally {
     release();
   }
 }
 
-async function stopBridge(ctx: Context, bridge: string, began: number): Promise<void> {
+async function stopBridge(ctx: Context, bridge: string, began: number, json: boolean): Promise<Plan> {
   const observe = () => observeHost(ctx.runner, ctx.files);
   const path = statePath(ctx.env, bridge);
   const record = readRecord(path);
   if (record === undefined) {
-    ctx.out(`${bridge}: start recorded nothing (no ${path}); nothing to undo\n`);
-    return;
+    if (!json) ctx.out(`${bridge}: start recorded nothing (no ${path}); nothing to undo\n`);
+    return emptyPlan();
   }
   const plan = planNetworkStop(record, await observe());
   const result = await applyAndVerify(ctx.runner, plan, async () => planNetworkStop(record, await observe()));
   removeRecord(path);
   logNetwork(ctx, `stop ${bridge}: ${result.done.length} step(s) undone in ${seconds(began)}`);
-  ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
+  if (!json) ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
+  return { ...plan, steps: plan.steps.filter((step) => result.done.includes(step.id)) };
 }
 
 /** status reads the settings start ran with when given no words (each recorded bridge). */
 async function status(ctx: Context, words: readonly string[], json: boolean): Promise<number> {
   const host = await observeHost(ctx.runner, ctx.files);
   const runs: { loaded: LoadedSettings; record: StartRecord | undefined }[] = [];
-  if (hasWords(words)) {
+  if (settingsGiven(ctx, words)) {
     const loaded = loadSettings(ctx, words);
     const bridge = settingsFrom(loaded, host).desired.bridge.name;
     runs.push({ loaded, record: readRecord(statePath(ctx.env, bridge)) });
@@ -370,14 +435,20 @@ async function status(ctx: Context, words: readonly string[], json: boolean): Pr
     const plan = planNetwork(want, host, record);
     const s = describeStatus(want, host, plan, record !== undefined);
     if (!s.converged) code = 3;
-    if (json) reports.push(s);
+    if (json) reports.push({ ...s, drift: driftPayload(plan) });
     else {
-      if (runs.length > 1 || (!hasWords(words) && record !== undefined))
+      if (runs.length > 1 || (!settingsGiven(ctx, words) && record !== undefined))
         ctx.out(`settings start recorded for ${want.bridge.name}: ${loaded.words.join(' ') || '(none)'}\n`);
       ctx.out(renderStatus(s));
     }
   }
-  if (json) ctx.out(`${JSON.stringify(reports.length === 1 ? reports[0] : reports, null, 2)}\n`);
+  if (json)
+    ctx.out(
+      renderReport(
+        { command: 'network status', ok: code === 0, changed: false, dryRun: false },
+        reports.length === 1 ? (reports[0] as Record<string, unknown>) : { bridges: reports },
+      ),
+    );
   return code;
 }
 

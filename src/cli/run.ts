@@ -1,7 +1,9 @@
+import { renderErrorReport } from '../apply/report.ts';
 import { toXenplanError, type XenplanError } from '../model/error.ts';
 import type { Context } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { exitCodeFor, type Role } from './exit.ts';
+import { commandOf, wantsJson } from './json.ts';
 
 /**
  * One command from start to exit code: dispatch, then every error as the lines an admin
@@ -13,6 +15,8 @@ export async function runRole(ctx: Context, role: Role, invokedAs = ''): Promise
     return await dispatch(ctx, role, invokedAs);
   } catch (thrown) {
     const error: XenplanError = toXenplanError(thrown);
+    // With --json the failure is a report too, on stdout where the caller reads the JSON.
+    if (wantsJson(ctx.argv)) ctx.out(renderErrorReport(commandOf(role, ctx.argv), error));
     ctx.err(`${nameOf(role)}: ${error.message}\n`);
     if (error.detail) ctx.err(`${nameOf(role)}: ${error.detail}\n`);
     if (error.kind === 'bug' && error.cause instanceof Error && error.cause.stack)

@@ -1,8 +1,10 @@
 import type { DeclaredFacts } from '../config/declared.ts';
+import { parseConfigText } from '../config/file.ts';
 import { parseNetworkSettings, settingsSources } from '../config/network.ts';
 import { XenplanError } from '../model/error.ts';
 import { findLink, type HostState, portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
+import { bridgeWord } from './confirm.ts';
 import type { Context } from './context.ts';
 
 /** The NIC behind the default route; through the bridge (or the netloop veth) when it is on one already. */
@@ -21,8 +23,11 @@ export function defaultRouteUplink(host: HostState): string | undefined {
   return port?.name ?? dev;
 }
 
-/** A settings file (config=, an ifcfg-* file) larger than this is refused, not read. */
+/** A settings file (config=, the default config file, an ifcfg-* file) larger than this is refused, not read. */
 export const SETTINGS_FILE_MAX = 1024 * 1024;
+
+/** Where the settings live when no config= word names a file. */
+export const DEFAULT_CONFIG = '/etc/xen/xenplan.conf';
 
 /** The settings words and the files they name, read (network-script reads them before its lock). */
 export interface LoadedSettings {
@@ -38,19 +43,49 @@ function readSettingsFile(ctx: Pick<Context, 'files'>, key: string, path: string
   throw new XenplanError('config', `${key}=${path}: ${read.problem}`);
 }
 
-/** Reads the files the words name (config=, ifcfg=) through ctx.files; refuses what is not a text file. */
-export function loadSettings(ctx: Pick<Context, 'files'>, words: readonly string[]): LoadedSettings {
+/**
+ * The config file's name and text: config=FILE, else $XENPLAN_CONFIG, else the default file.
+ * A file that was named must be readable; the default file may be absent (no settings then),
+ * so a host without one behaves as before it existed. Any of them must be a text file.
+ */
+export function readConfigFile(
+  ctx: Pick<Context, 'files' | 'env'>,
+  configWord: string | undefined,
+): { name: string; text: string } | undefined {
+  const named = configWord ?? (ctx.env.XENPLAN_CONFIG || undefined);
+  const name = named ?? DEFAULT_CONFIG;
+  const key = configWord === undefined && named !== undefined ? 'XENPLAN_CONFIG' : 'config';
+  const text = readSettingsFile(ctx, key, name);
+  if (text !== undefined) return { name, text };
+  if (named === undefined) return undefined;
+  throw new XenplanError('config', `${key}=${name}: cannot read it; expected a readable settings file`);
+}
+
+/** Whether a config file exists and says anything (a file of comments only says nothing). */
+export function hasConfigSettings(ctx: Pick<Context, 'files' | 'env'>): boolean {
+  const file = readConfigFile(ctx, undefined);
+  if (file === undefined) return false;
+  const parsed = parseConfigText(file.name, file.text);
+  return parsed.settings.length > 0 || parsed.problems.length > 0;
+}
+
+/** The bridge the settings name (words over the config file), without checking the rest. */
+export function settingsBridge(ctx: Pick<Context, 'files' | 'env'>, words: readonly string[]): string {
+  if (words.some((w) => w.startsWith('bridge='))) return bridgeWord(words);
+  const file = readConfigFile(ctx, settingsSources([...words]).config);
+  const fromFile =
+    file === undefined
+      ? []
+      : parseConfigText(file.name, file.text)
+          .settings.filter((s) => s.key === 'bridge')
+          .map((s) => `bridge=${s.value}`);
+  return bridgeWord(fromFile);
+}
+
+/** Reads the files the words name (config= or the default file, ifcfg=); refuses what is not a text file. */
+export function loadSettings(ctx: Pick<Context, 'files' | 'env'>, words: readonly string[]): LoadedSettings {
   const sources = settingsSources([...words]);
-  let configText: { name: string; text: string } | undefined;
-  if (sources.config !== undefined) {
-    const text = readSettingsFile(ctx, 'config', sources.config);
-    if (text === undefined)
-      throw new XenplanError(
-        'config',
-        `config=${sources.config}: cannot read it; expected a readable settings file`,
-      );
-    configText = { name: sources.config, text };
-  }
+  const configText = readConfigFile(ctx, sources.config);
   let ifcfg: Record<string, string> | undefined;
   if (sources.ifcfg !== undefined) {
     const names = ctx.files.list(sources.ifcfg);
@@ -94,7 +129,7 @@ export function settingsFrom(
  * The one settings reader: network-script (start, stop, status) and doctor both use it.
  */
 export function readSettings(
-  ctx: Pick<Context, 'files'>,
+  ctx: Pick<Context, 'files' | 'env'>,
   words: readonly string[],
   host: HostState | undefined,
 ): { desired: NetworkDesired; declared: DeclaredFacts } {

@@ -2,7 +2,8 @@ import { applySteps } from '../apply/apply.ts';
 import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { lockPath, waitForUnlock } from '../apply/lock.ts';
 import { markPath, PENDING_MARK, writeMark } from '../apply/mark.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { planPayload, renderReport } from '../apply/report.ts';
 import { parseVifSettings, VIF_CONFIG_PATH } from '../config/vif-settings.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
@@ -20,70 +21,87 @@ import { openXenstore } from '../xen/xenstore.ts';
 import type { XenstoreClient } from '../xen/xs-connection.ts';
 import { type Context, version } from './context.ts';
 import { type EventDeadline, eventDeadline } from './deadline.ts';
-import { EXIT_HELP } from './exit.ts';
+import { exitHelp, type Role } from './exit.ts';
 import { logLine, reportEarlyFailure, reportFailure } from './vif-failure.ts';
 
-export const VIF_HELP = `Usage: vif-script online|offline [type_if=vif] [bridge=BRIDGE] [--dry-run] [--json]
+/** vif-script's help; its exit codes are those of the role it runs as. */
+export function vifHelp(role: Role = 'vif'): string {
+  return `Usage: vif-script online|offline [type_if=vif] [bridge=BRIDGE] [--dry-run]
+                  [--json]
        vif-script add|remove type_if=tap [bridge=BRIDGE] [--dry-run] [--json]
 
 Attaches a guest's network interface to its bridge (online, add) or detaches it
 (offline, remove), and tells the toolstack through xenstore. Xen runs it:
-  xl/libxl (Xen 4.2+):  vif-script online type_if=vif, offline type_if=vif; for HVM
-                        emulated NICs also add/remove type_if=tap
+  xl/libxl (Xen 4.2+):   vif-script online type_if=vif, offline type_if=vif;
+                         for HVM emulated NICs also add/remove type_if=tap
   xend + udev (3.x-4.4): vif-script online / offline (no type_if means vif)
 Words may come in any order; the first word without '=' is the command.
 
 Environment (set by Xen):
-  XENBUS_PATH      backend directory, backend/vif/<domid>/<devid> (relative or absolute)
+  XENBUS_PATH      backend directory, backend/vif/<domid>/<devid> (relative or
+                   absolute)
   vif              the vif device (default vif<domid>.<devid>)
-  INTERFACE        the tap device for type_if=tap (vif<domid>.<devid>-emu or tap<domid>.<devid>)
+  INTERFACE        the tap device for type_if=tap (vif<domid>.<devid>-emu or
+                   tap<domid>.<devid>)
   bridge           bridge, when neither xenstore nor an argument names one
-  XENSTORED_PATH   xenstored socket (default /var/run/xenstored/socket, then /dev/xen/xenbus)
-  XENPLAN_DRY_RUN=1  print the plan instead of applying it (for watching a host)
-  XENPLAN_LOG_DIR  log directory (default /var/log/xen; the log is xen-hotplug.log)
+  XENSTORED_PATH   xenstored socket (default /var/run/xenstored/socket, then
+                   /dev/xen/xenbus)
+  XENPLAN_DRY_RUN=1  print the plan instead of applying it (for watching a
+                   host; under a toolstack the guest's start then waits for
+                   its timeout)
+  XENPLAN_LOG_DIR  log directory (default /var/log/xen; the log is
+                   xen-hotplug.log)
   XENPLAN_RUN_DIR  network-script's lock, antispoof marks (default /run/xenplan)
   XENPLAN_CONFIG   host config file (default /etc/xen/xenplan.conf, optional)
 
 Host config file, its vif- keys (the others are network-script's):
-  vif-antispoof=ip    the default, Xen's meaning: a guest whose backend has ip
-                      may send only from its MAC and those addresses
-  vif-antispoof=locked  every guest locked to its backend mac (and ip, if given)
-  vif-antispoof=off   no filtering
+  vif-antispoof=ip      the default, Xen's meaning: a guest whose backend has ip
+                        may send only from its MAC and those addresses
+  vif-antispoof=locked  every guest locked to its backend mac (and ip, if
+                        given)
+  vif-antispoof=off     no filtering
   Enforced in nftables (table bridge xenplan), with or without br_netfilter.
 
-Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname, frontend,
-vlan (10p/20/30-40: the port's VLANs on a VLAN-aware bridge).
-The bridge is xenstore's bridge, else bridge= given here, else $bridge, else the only
-bridge on the host; a missing xenbrN falls back to ethN when that is a bridge.
+Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname,
+frontend, vlan (10p/20/30-40: the port's VLANs on a VLAN-aware bridge). The
+bridge is xenstore's bridge, else bridge= given here, else $bridge, else the
+only bridge on the host; a missing xenbrN falls back to ethN when that is a
+bridge.
 
-online / add:  antispoof rules first (one nft transaction); rename to vifname;
-               MAC fe:ff:ff:ff:ff:ff; MTU from the backend mtu key, else the
-               bridge's (set before enslaving); enslave; up. Then, for a PV vif,
-               write the frontend's mtu and hotplug-status=connected.
-offline / remove: down and out of the bridge; a device already gone is fine;
-               its antispoof rules removed. Never writes hotplug-status.
-On any failure of online/add: hotplug-error (one sentence) and hotplug-status=error in one
-transaction (through a fresh connection if the first broke), a line in the log and
-syslog, exit 1. Each event ends within 30 s (libxl kills at 40 s), the report included.
-A vifname is only ever applied to the guest's own device (netback's vif-<domid>-<devid>,
-or the ifalias xenplan:<dev> vif-script sets before renaming); any other is refused.
+online / add:
+  antispoof rules first (one nft transaction); rename to vifname; MAC
+  fe:ff:ff:ff:ff:ff; MTU from the backend mtu key, else the bridge's (set
+  before enslaving); enslave; up. Then, for a PV vif, write the frontend's mtu
+  and hotplug-status=connected.
+offline / remove:
+  down and out of the bridge; a device already gone is fine; its antispoof
+  rules removed. Never writes hotplug-status.
+On any failure of online/add: hotplug-error (one sentence) and
+hotplug-status=error in one transaction (through a fresh connection if the
+first broke), a line in the log and syslog, exit 1. Each event ends within
+30 s (libxl kills at 40 s), the report included. A vifname is only ever applied
+to the guest's own device (netback's vif-<domid>-<devid>, or the ifalias
+xenplan:<dev> vif-script sets before renaming); any other is refused.
 
-Modes, by the name it runs as (xenplan install links them; a vif's script= picks):
+Modes, by the name it runs as (xenplan install links them; script= picks):
   vif-xenplan        bridge, as Xen's vif-bridge (all of the above)
-  vif-xenplan-route  routed, as vif-route: no bridge; needs ip=; dom0's address is
-                     taken from gatewaydev= / $netdev (default eth0)
-  vif-xenplan-nat    NAT, as vif-nat: ip= or 10.<domid/256>.<domid%256>.<devid+1>,
-                     masqueraded with nftables (table ip xenplan_nat); no DHCP
-  vif-xenplan-ovs    Open vSwitch: bridge=BR, BR.TAG, BR:TRUNK:TRUNK, BR.TAG:TRUNK
+  vif-xenplan-route  routed, as vif-route: no bridge; needs ip=; dom0's
+                     address is taken from gatewaydev= / $netdev (default eth0)
+  vif-xenplan-nat    NAT (vif-nat): ip= or 10.<domid/256>.<domid%256>.<devid+1>
+                     (masqueraded with nftables, table ip xenplan_nat; no DHCP)
+  vif-xenplan-ovs    Open vSwitch: bridge=BR, BR.TAG, BR:TRUNK:TRUNK,
+                     BR.TAG:TRUNK
 
 Options:
-  --dry-run   print the plan (and the xenstore writes it would make) and change nothing
+  --dry-run   print the plan (and the xenstore writes it would make) and change
+              nothing
   --json      with --dry-run, print the plan as JSON
-  -h, --help  this help; -V, --version: the version (alone only: among Xen's words,
-              such an option is an error, reported like any other)
+  -h, --help  this help; -V, --version: the version (alone only: among Xen's
+              words, such an option is an error, reported like any other)
 
-${EXIT_HELP}
+${exitHelp(role)}
 `;
+}
 
 /** How long vif-script waits for a running network-script, at most (and never past the deadline). */
 const NETWORK_LOCK_WAIT_MS = 20_000;
@@ -92,11 +110,12 @@ export async function runVif(
   ctx: Context,
   args: readonly string[],
   mode: VifMode = 'bridge',
+  role: Role = 'vif',
 ): Promise<number> {
   // Help and version only for a person running the command alone: among Xen's words they are
   // errors, reported like any other (a silent exit 0 would leave the toolstack waiting).
   if (asksPerson(args, ['--help', '-h'])) {
-    ctx.out(VIF_HELP);
+    ctx.out(vifHelp(role));
     return 0;
   }
   if (asksPerson(args, ['--version', '-V'])) {
@@ -110,7 +129,7 @@ export async function runVif(
     request = parseHotplugRequest(args, ctx.env);
   } catch (thrown) {
     const error = toXenplanError(thrown);
-    if (error.kind === 'usage') ctx.err(VIF_HELP.split('\n\n')[0]!.concat('\n'));
+    if (error.kind === 'usage') ctx.err(vifHelp(role).split('\n\n')[0]!.concat('\n'));
     await reportEarlyFailure(ctx, args, error, deadline);
     throw error;
   }
@@ -343,7 +362,14 @@ async function readOvsIds(xs: XenstoreClient, backend: string): Promise<Record<s
 
 function printPlan(ctx: Context, request: HotplugRequest, plan: Plan, what: string): void {
   const title = `vif-script ${request.command} type_if=${request.typeIf}: ${what} (${request.backend})`;
-  ctx.out(request.json ? renderJson(plan) : renderScript(plan, { title }));
+  ctx.out(
+    request.json
+      ? renderReport(
+          { command: `vif ${request.command}`, ok: true, changed: false, dryRun: true },
+          planPayload(plan),
+        )
+      : renderScript(plan, { title }),
+  );
 }
 
 function log(ctx: Context, request: HotplugRequest, text: string): void {

@@ -3,6 +3,7 @@
  * of each key. `--help` is rendered from it. Pure.
  */
 import { BOND_MODES } from '../model/network.ts';
+import { wrap } from '../model/text.ts';
 import { BOND_OPTIONS } from './bond-options.ts';
 import {
   bad,
@@ -205,7 +206,7 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
   {
     key: 'config',
     type: 'file',
-    help: 'read more settings from FILE (key=value lines, # comments); words override it',
+    help: 'read settings from FILE instead of /etc/xen/xenplan.conf; words override it',
     example: 'config=/etc/xen/xenplan.conf',
     commandLineOnly: true,
     check: checkPath,
@@ -280,11 +281,10 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
 export const KEY_INDEX = new Map(NETWORK_KEYS.map((k) => [k.key, k]));
 export const SIMPLE_KEYS = NETWORK_KEYS.filter((k) => !k.key.includes('<')).map((k) => k.key);
 
-/** The settings table as --help text, one key per line. */
+/** The settings table as --help text: each key's example, its description wrapped under it. */
 export function renderSettingsHelp(): string {
-  const width = Math.max(...NETWORK_KEYS.map((k) => k.example.length));
   return NETWORK_KEYS.map((k) => {
     const dflt = k.default === undefined ? '' : ` (default: ${k.default})`;
-    return `  ${k.example.padEnd(width)}  ${k.key}: ${k.type}; ${k.help}${dflt}`;
+    return `  ${k.example}\n${wrap(`${k.key}: ${k.type}; ${k.help}${dflt}`, '      ')}`;
   }).join('\n');
 }

@@ -16,7 +16,10 @@ import { checkPath } from './value.ts';
 export interface SettingsInput {
   /** key=value words from argv (the command word already removed). */
   words: string[];
-  /** Contents of config=FILE if given (the caller reads it). */
+  /**
+   * Contents of the config file (the caller reads it): config=FILE if given, else the default
+   * file (XENPLAN_CONFIG, /etc/xen/xenplan.conf) when it exists. Words override it.
+   */
   configText?: { name: string; text: string };
   /** File name → contents of every ifcfg-* file in ifcfg=DIR. */
   ifcfg?: Record<string, string>;
@@ -51,9 +54,9 @@ export function parseNetworkSettings(input: SettingsInput): {
   let config: Source = new Map();
   const configProblems: string[] = [];
   const configPath = words.get('config')?.value;
-  if (typeof configPath === 'string') {
-    if (input.configText === undefined)
-      throw new XenplanError('bug', `config=${configPath} was given but its text was not passed in`);
+  if (typeof configPath === 'string' && input.configText === undefined)
+    throw new XenplanError('bug', `config=${configPath} was given but its text was not passed in`);
+  if (input.configText !== undefined) {
     const parsed = parseConfigText(input.configText.name, input.configText.text);
     configProblems.push(...parsed.problems);
     config = readSource(parsed.settings, false, configProblems);

@@ -68,6 +68,8 @@ export function readSource(
 ): Source {
   const source: Source = new Map();
   for (const raw of raws) {
+    // vif-* lines in the shared file are host-wide vif settings, read by vif-script.
+    if (!fromCommandLine && raw.key.startsWith('vif-') && !KEY_INDEX.has(raw.key)) continue;
     const here = `${raw.where === undefined ? '' : `${raw.where}: `}${written(raw.key, raw.value)}`;
     const resolved = resolveKey(raw.key);
     if (typeof resolved === 'string') {

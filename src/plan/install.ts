@@ -11,6 +11,7 @@ import {
 import type { Phase, Plan, Step } from '../model/plan.ts';
 import { makePlan } from '../model/plan.ts';
 import { VIF_MODE_SCRIPTS, type VifMode } from '../model/vif-mode.ts';
+import { BOOT_UNIT_PATH, BOOT_UNIT_WANTS_PATH, BOOT_UNIT_WANTS_TARGET } from './boot-unit.ts';
 import type { Argv } from './command.ts';
 import { command } from './install-command.ts';
 import { ancestorsOf, describePathState, dirnameOf, matchesEntry, stateOf } from './install-path.ts';
@@ -58,6 +59,8 @@ export interface InstallRequest {
   /** The udev rules text and its sha256 (computed by the caller: this module is pure). */
   readonly udevRules: string;
   readonly udevRulesSha256: string;
+  /** Also the boot unit and the link that enables it (install --boot). */
+  readonly boot?: { readonly unit: string; readonly sha256: string };
 }
 
 /** One step that puts a file in place: `install:KIND:PATH`, with its argv and reason. */
@@ -114,6 +117,19 @@ function wantedOf(req: InstallRequest): Wanted[] {
       what: 'the udev rules',
       puts: (dst) => [{ kind: 'file', argv: command.write(req.udevRules, dst) }],
     });
+  if (req.boot !== undefined) {
+    const unit = req.boot.unit;
+    wanted.push(
+      {
+        kind: 'file',
+        path: BOOT_UNIT_PATH,
+        sha256: req.boot.sha256,
+        what: 'the boot unit (network-xenplan start before guests start)',
+        puts: (dst) => [{ kind: 'file', argv: command.write(unit, dst) }],
+      },
+      { kind: 'link', path: BOOT_UNIT_WANTS_PATH, target: BOOT_UNIT_WANTS_TARGET },
+    );
+  }
   return wanted;
 }
 

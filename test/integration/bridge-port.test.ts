@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
 import { cable, Netns } from '../support/netns.ts';
+import { expectReport } from '../support/schema.ts';
 
 // The first real slice, run as an admin would: the built bundle invoked as `xenplan`.
 const can = requireNetns();
@@ -70,7 +71,16 @@ describe.runIf(can.ok)('xenplan bridge-port in a namespace', () => {
     const run = scripts.run('xenplan', ['bridge-port', 'xenbr0', 'eth0', '--dry-run', '--json'], {
       ns: dom0,
     });
-    expect(JSON.parse(run.stdout)).toEqual({ steps: [], warnings: [], xenstore: [] });
+    expect(expectReport(run.stdout)).toEqual({
+      schema: 'xenplan/1',
+      command: 'bridge-port',
+      ok: true,
+      changed: false,
+      dryRun: true,
+      steps: [],
+      warnings: [],
+      xenstore: [],
+    });
   });
 
   it('traffic flows between two namespaces through the bridge', () => {

@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireCommand, requireNetns } from '../support/env.ts';
 import { Netns } from '../support/netns.ts';
+import { expectReport } from '../support/schema.ts';
 
 const SEED = resolve('test/fixtures/ifcfg/seed');
 const RECOMMENDED = resolve('test/fixtures/ifcfg/recommended');
@@ -25,7 +26,7 @@ interface JsonFinding {
 }
 
 function findingsOf(stdout: string): JsonFinding[] {
-  return (JSON.parse(stdout) as { findings: JsonFinding[] }).findings;
+  return expectReport(stdout).findings as JsonFinding[];
 }
 
 /** id/severity/objects of each finding, the part tests pin exactly. */
@@ -104,7 +105,7 @@ describe('xenplan doctor --config-only on ifcfg files', () => {
     expect(run.status).toBe(0);
     expect(run.stdout).toBe('No problems found.\n');
     const json = scripts.run('xenplan', ['doctor', `ifcfg=${RECOMMENDED}`, '--config-only', '--json']);
-    expect(json.stdout).toBe('{"findings":[]}\n');
+    expect(expectReport(json.stdout)).toMatchObject({ command: 'doctor', ok: true, findings: [] });
   });
 
   it('a config file and words: the same review (config=FILE with the seed mode and bridge timers)', () => {
@@ -187,7 +188,7 @@ describe('xenplan doctor --help', () => {
       'IFCFG001',
     ]);
     expect(run.stdout).toContain(
-      '  BOND001  rr-under-bridge (error)\n           a bridged bond in balance-rr sprays guest frames over all slaves (MAC flapping, loops, loss)\n',
+      '  BOND001  rr-under-bridge (error)\n           a bridged bond in balance-rr sprays guest frames over all slaves (MAC\n           flapping, loops, loss)\n',
     );
     expect(run.stdout).toContain('Reading a report:\n');
     expect(run.stdout).toContain('  1   at least one finding is an error\n');

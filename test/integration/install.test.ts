@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, Scripts } from '../support/bundle.ts';
+import { expectReport } from '../support/schema.ts';
 
 /** The node running this test: what the installed scripts are told to run with. */
 const NODE = process.execPath;
@@ -165,7 +166,12 @@ describe('xenplan install / uninstall into a prefix, through the built bundle', 
     expect(again.status).toBe(0);
     expect(again.stdout).toContain(`xenplan is already installed under ${root}: nothing to do (0 steps)\n`);
     const json = xenplan('install', '--prefix', root, '--udev', '--node', NODE, '--dry-run', '--json');
-    expect(JSON.parse(json.stdout)).toEqual({ steps: [], warnings: [], xenstore: [] });
+    expect(expectReport(json.stdout)).toMatchObject({
+      command: 'install',
+      steps: [],
+      warnings: [],
+      xenstore: [],
+    });
     expect(listing(root)).toEqual(installed);
 
     // Uninstall restores the tree exactly, and a second uninstall has nothing to do.
@@ -211,9 +217,9 @@ describe('xenplan install / uninstall into a prefix, through the built bundle', 
         env: { XENPLAN_BUNDLE: other },
       }).status,
     ).toBe(0);
-    const plan = JSON.parse(
+    const plan = expectReport(
       xenplan('install', '--prefix', root, '--node', NODE, '--dry-run', '--json').stdout,
-    ) as {
+    ) as unknown as {
       steps: { id: string; argv: string[] }[];
     };
     expect(plan.steps.map((s) => s.id)).toEqual([
@@ -268,9 +274,9 @@ describe('xenplan install / uninstall into a prefix, through the built bundle', 
     mkdirSync(join(work, 'bin'), { recursive: true });
     const alias = join(work, 'bin/node');
     symlinkSync(NODE, alias);
-    const plan = JSON.parse(
+    const plan = expectReport(
       xenplan('install', '--prefix', root, '--node', alias, '--dry-run', '--json').stdout,
-    ) as { steps: { id: string; argv: string[] }[] };
+    ) as unknown as { steps: { id: string; argv: string[] }[] };
     expect(plan.steps.map((s) => s.id)).toEqual([
       'install:manifest',
       'install:file:/etc/xen/scripts/vif-xenplan',

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireCommand, requireNetns } from '../support/env.ts';
 import { cable, Netns } from '../support/netns.ts';
+import { expectReport } from '../support/schema.ts';
 
 // network-script as xend runs it (the built bundle under its own name), on the host kernel in
 // namespaces: "dom0" with eth0 cabled to "upstream", which holds the gateway 192.0.2.1.
@@ -158,8 +159,12 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     dom0.ip('link', 'set', 'vif1.0', 'master', 'xenbr0', 'up');
     const dry = run('start', 'netdev=eth0', '--dry-run', '--json');
     expect(dry.status).toBe(0);
-    expect(JSON.parse(dry.stdout)).toEqual({
-      command: 'start',
+    expect(expectReport(dry.stdout)).toEqual({
+      schema: 'xenplan/1',
+      command: 'network start',
+      ok: true,
+      changed: false,
+      dryRun: true,
       bridge: 'xenbr0',
       findings: [],
       steps: [],
@@ -192,9 +197,18 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     dom0.ip('link', 'set', 'dev', 'xenbr0', 'type', 'bridge', 'forward_delay', '500');
     const drifted = run('status', 'netdev=eth0', '--json');
     expect(drifted.status).toBe(3);
-    const json = JSON.parse(drifted.stdout);
+    const json = expectReport(drifted.stdout);
     expect(json.converged).toBe(false);
-    expect(json.drift).toEqual(['xenbr0 options: want forward delay 0s (have 5s)']);
+    expect(json.ok).toBe(false);
+    expect(json.drift).toEqual([
+      {
+        id: 'bridge:xenbr0:options',
+        phase: 'bridge',
+        argv: ['ip', 'link', 'set', 'dev', 'xenbr0', 'type', 'bridge', 'forward_delay', '0'],
+        reason: 'xenbr0 options: want forward delay 0s (have 5s)',
+        disruptive: false,
+      },
+    ]);
     expect(json.bridge.ports.map((p: { name: string }) => p.name)).toEqual(['eth0', 'vif1.0']);
     expect(json.recorded).toBe(true);
     const fixed = run('start', 'netdev=eth0');
@@ -313,8 +327,19 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
 
       const json = run('start', 'netdev=eth0', 'noarp=xenbr0', '--dry-run', '--json');
       expect(json.status).toBe(0);
-      const doc = JSON.parse(json.stdout);
-      expect(Object.keys(doc)).toEqual(['command', 'bridge', 'findings', 'steps', 'warnings', 'xenstore']);
+      const doc = expectReport(json.stdout);
+      expect(Object.keys(doc)).toEqual([
+        'schema',
+        'command',
+        'ok',
+        'changed',
+        'dryRun',
+        'bridge',
+        'steps',
+        'warnings',
+        'xenstore',
+        'findings',
+      ]);
       expect(doc.findings).toEqual([
         {
           id: 'ARP001',

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
 import { cable, Netns } from '../support/netns.ts';
+import { expectReport } from '../support/schema.ts';
 import { libxlEnv, udevEnv, XenHost } from '../support/xen.ts';
 
 // vif-script as both toolstacks run it: the built bundle under the name vif-script, in a
@@ -79,7 +80,7 @@ describe.runIf(can.ok)('vif-script', () => {
       expect(JSON.parse(dom0.snapshot())).toEqual(JSON.parse(before));
       const dry = vif(['online', 'type_if=vif', '--dry-run', '--json'], libxlEnv(5, 0));
       expect(dry.status).toBe(0);
-      const plan = JSON.parse(dry.stdout);
+      const plan = expectReport(dry.stdout);
       expect(plan.steps).toEqual([]);
       expect(plan.xenstore.map((w: { path: string; value: string }) => [w.path, w.value])).toEqual([
         ['/local/domain/5/device/vif/0/mtu', '9000'],

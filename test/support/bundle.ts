@@ -52,9 +52,11 @@ export class Scripts {
   ) {
     const command = [...(options.tracer ?? []), this.path(name), ...args];
     const argv = options.ns ? [IP, 'netns', 'exec', options.ns.name, ...command] : command;
+    // /dev/null, not the host's /etc/xen/xenplan.conf: a test reads only the settings it gives.
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       XENPLAN_CACHE_DIR: this.cache,
+      XENPLAN_CONFIG: '/dev/null',
       ...options.env,
     };
     const result = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', env, input: options.input ?? '' });
@@ -72,9 +74,11 @@ export class Scripts {
   ): Promise<{ status: number; stdout: string; stderr: string; ms: number }> {
     const command = [this.path(name), ...args];
     const argv = options.ns ? [IP, 'netns', 'exec', options.ns.name, ...command] : command;
+    // /dev/null, not the host's /etc/xen/xenplan.conf: a test reads only the settings it gives.
     const env = {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       XENPLAN_CACHE_DIR: this.cache,
+      XENPLAN_CONFIG: '/dev/null',
       ...options.env,
     };
     const started = Date.now();

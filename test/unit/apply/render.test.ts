@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { quoteWord, renderArgv } from '../../../src/apply/quote.ts';
-import { renderJson, renderScript } from '../../../src/apply/render.ts';
+import { renderScript } from '../../../src/apply/render.ts';
+import { planPayload, renderReport } from '../../../src/apply/report.ts';
 import { makePlan } from '../../../src/model/plan.ts';
 import { makeStep } from '../../../src/plan/step.ts';
 
@@ -126,7 +127,10 @@ describe('renderScript', () => {
   });
 
   it('renders JSON with argv arrays and reasons', () => {
-    const doc = JSON.parse(renderJson(plan));
+    const doc = JSON.parse(
+      renderReport({ command: 'test', ok: true, changed: false, dryRun: true }, planPayload(plan)),
+    );
+    expect(doc.schema).toBe('xenplan/1');
     expect(doc.steps[1]).toEqual({
       id: 'port:eth0:master',
       phase: 'port',

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DOCTOR_HELP } from '../../../src/cli/doctor.ts';
 import { INSTALL_HELP, UNINSTALL_HELP } from '../../../src/cli/install.ts';
 import { LAB_HELP } from '../../../src/cli/lab.ts';
-import { NETWORK_HELP } from '../../../src/cli/network.ts';
+import { networkHelp } from '../../../src/cli/network.ts';
 import { BOND_OPTION_INDEX } from '../../../src/config/bond-options.ts';
 import { readSource, resolveKey } from '../../../src/config/source.ts';
 
@@ -98,9 +98,9 @@ describe('keys named by doctor fixes and help texts', () => {
   });
 
   it.each([
-    ['network-script --help', NETWORK_HELP],
-    ['xenplan doctor --help', DOCTOR_HELP],
-    ['xenplan lab --help', LAB_HELP],
+    ['network-script --help', networkHelp()],
+    ['xenplan doctor --help', DOCTOR_HELP()],
+    ['xenplan lab --help', LAB_HELP()],
     ['xenplan install --help', INSTALL_HELP],
     ['xenplan uninstall --help', UNINSTALL_HELP],
   ])('%s names accepted keys', (_name, help) => {

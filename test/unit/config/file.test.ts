@@ -158,3 +158,28 @@ describe('config=FILE', () => {
     ]);
   });
 });
+
+describe('the default config file (no config= word)', () => {
+  const DEFAULT = '/etc/xen/xenplan.conf';
+  const read = (text: string, ...words: string[]) =>
+    parseNetworkSettings({ words, configText: { name: DEFAULT, text }, defaultRouteDev: 'eth0' }).desired;
+
+  it('is read when the caller passes its text, and words override it', () => {
+    const want = read('bridge=xenbr1\nnetdev=eth1\nstp=on\n', 'stp=off');
+    expect(want.bridge.name).toBe('xenbr1');
+    expect(want.uplink).toBe('eth1');
+    expect(want.bridge.stp).toBe(false);
+  });
+
+  it('skips host-wide vif-* settings it does not know (vif-script reads them)', () => {
+    expect(read('bridge=xenbr1\nvif-antispoof=yes\nvif-anything=else\n').bridge.name).toBe('xenbr1');
+  });
+
+  it('still refuses a vif-* word on the command line, naming it', () => {
+    expect(() => read('', 'vif-antispoof=yes')).toThrow(/vif-antispoof=yes: unknown setting/);
+  });
+
+  it('names the default file and line of a bad value', () => {
+    expect(() => read('bridge=xenbr0\nmtu=12\n')).toThrow(`${DEFAULT}:2: mtu=12`);
+  });
+});

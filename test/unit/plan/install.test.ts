@@ -584,3 +584,24 @@ describe('udev rules', () => {
     );
   });
 });
+
+describe('planInstall with the boot unit (--boot)', () => {
+  it('writes the unit and enables it with the link systemctl enable makes, after the scripts', () => {
+    const U = 'd'.repeat(64);
+    const host = { ...afterInstall, '/etc/systemd': dir('system'), '/etc/systemd/system': dir() };
+    const { plan } = planInstall(req({ boot: { unit: 'UNIT\n', sha256: U } }), state(host, installed));
+    const ids = plan.steps.map((s) => s.id);
+    expect(ids.filter((id) => id.includes('systemd'))).toEqual([
+      'install:mkdir:/etc/systemd/system/multi-user.target.wants',
+      'install:file:/etc/systemd/system/xenplan-network.service',
+      'install:link:/etc/systemd/system/multi-user.target.wants/xenplan-network.service',
+    ]);
+    const linkStep = plan.steps.find((s) => s.id.startsWith('install:link:/etc/systemd'));
+    expect(linkStep?.argv).toEqual([
+      'ln',
+      '-sf',
+      '../xenplan-network.service',
+      `${P}/etc/systemd/system/multi-user.target.wants/xenplan-network.service`,
+    ]);
+  });
+});
