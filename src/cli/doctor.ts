@@ -68,8 +68,8 @@ Exit codes:
   0   no errors (warnings and info may have been printed)
   1   at least one finding is an error
   2   usage: unknown option, or --config-only without settings
-  4   configuration: a setting or value is invalid, or config=/ifcfg= cannot
-      be read
+  4   configuration: a setting or value is invalid, or config= or ifcfg=
+      cannot be read
   5   environment: the host could not be observed (ip failed)
   70  internal error (a bug: please report it)
 `;

@@ -35,7 +35,7 @@ const antispoofRulesDead: Rule = {
     const what = [
       ...(rules.length > 0 ? [`${rules.length} physdev FORWARD rule(s)`] : []),
       ...(vifs.length > 0 ? [`ip= on ${listNames(vifs)}`] : []),
-      ...(rules.length === 0 && vifs.length === 0 ? ['antispoof=yes is declared'] : []),
+      ...(rules.length === 0 && vifs.length === 0 ? ['antispoof=yes'] : []),
     ];
     return [
       makeFinding(antispoofRulesDead, {
