@@ -4,6 +4,7 @@ import { XenplanError } from '../../../src/model/error.ts';
 import type { HostState } from '../../../src/model/host.ts';
 import { mergeRecords, planNetwork, planNetworkStart } from '../../../src/plan/network.ts';
 import { planNetworkStop } from '../../../src/plan/network-stop.ts';
+import { planSettingRestores } from '../../../src/plan/setting.ts';
 import {
   bonded,
   bondState,
@@ -712,5 +713,16 @@ describe('settings start changed on devices it did not create', () => {
       ['link:bond0:delete', 'link', 'ip link del dev bond0', true],
       ['bridge:xenbr0:options', 'bridge', 'ip link set dev xenbr0 type bridge forward_delay 1500', false],
     ]);
+  });
+});
+
+describe('planSettingRestores: ARP', () => {
+  it('turns ARP back on where start turned it off, and only there', () => {
+    const changes = [{ dev: 'xenbr0', kind: 'arp', before: 'on' } as const];
+    const off = host([bridge('xenbr0', MAC0, { noarp: true })]);
+    expect(planSettingRestores(changes, off).steps.map((s) => s.argv.join(' '))).toEqual([
+      'ip link set dev xenbr0 arp on',
+    ]);
+    expect(planSettingRestores(changes, host([bridge('xenbr0', MAC0)])).steps).toEqual([]);
   });
 });
