@@ -11,11 +11,12 @@ import { parseFlags } from './flags.ts';
 
 export const LAB_HELP = `Usage: xenplan lab [--keep] [--timeout SECONDS] [--fail-at STAGE]
 
-Plays the admin's bonded-bridge setup (the example files: examples/ in the project,
-or "xenplan examples DIR" writes them) end to end on a real Xen host: Xen 4.17 and a PV
-dom0 (Debian's packages) boot in QEMU; dom0's eth0 and eth1 are NICs on two switches
-joined upstream at a gateway; guests are PV domUs started with xl create, whose vifs the
-installed vif-xenplan attaches. Nothing of this host's network is touched. Stages:
+Plays the admin's bonded-bridge setup (the example files: examples/ in the
+project, or "xenplan examples DIR" writes them) end to end on a real Xen host:
+Xen 4.17 and a PV dom0 (Debian's packages) boot in QEMU; dom0's eth0 and eth1
+are NICs on two switches joined upstream at a gateway; guests are PV domUs
+started with xl create, whose vifs the installed vif-xenplan attaches. Nothing
+of this host's network is touched. Stages:
 ${STAGES.map((s) => `  ${s.id}. ${s.title}`).join('\n')}
 
 Cost: the first run downloads about 75 MB of Debian packages (Xen, its tools, Linux 6.1,
