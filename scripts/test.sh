@@ -4,7 +4,7 @@
 # 4.17 host in QEMU).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh
+bash scripts/deps.sh --node18
 echo "== lint (biome)"
 npx --no-install biome check src test scripts
 echo "== type check (tsc --noEmit, strict)"

@@ -7,10 +7,11 @@ import { parseFlags } from './flags.ts';
 
 export const EXAMPLES_HELP = `Usage: xenplan examples DIR
 
-Writes the example configuration that comes with xenplan into DIR (created if needed;
-existing files are never overwritten): a Xen 3.x admin's bonded bridge as Red Hat
-ifcfg files (ifcfg/), what they set by hand (by-hand.conf), the recommended rewrite
-(recommended.conf) and a README. The lab plays the same files. Then try:
+Writes the example configuration that comes with xenplan into DIR (created if
+needed; existing files are never overwritten): a Xen 3.x admin's bonded bridge
+as Red Hat ifcfg files (ifcfg/), what they set by hand (by-hand.conf), the
+recommended rewrite (recommended.conf) and a README. The lab plays the same
+files. Then try:
 
   xenplan doctor ifcfg=DIR/ifcfg config=DIR/by-hand.conf --config-only
   network-script start config=DIR/recommended.conf --dry-run

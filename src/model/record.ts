@@ -72,9 +72,9 @@ export interface OptionChange {
   readonly before: string;
 }
 
-/** The device's MTU (`1500`) or MAC (`52:54:00:12:34:56`). */
+/** The device's MTU (`1500`), MAC (`52:54:00:12:34:56`) or ARP (`on`/`off`). */
 export interface LinkSettingChange {
   readonly dev: string;
-  readonly kind: 'mtu' | 'mac';
+  readonly kind: 'mtu' | 'mac' | 'arp';
   readonly before: string;
 }

@@ -155,6 +155,20 @@ export function planNetworkStart(
       ),
     );
   }
+  // Netloop: dom0's addresses live on the veth, so the bridge must not answer ARP for them
+  // (Linux answers for any local address on any device): its MAC would replace dom0's in the
+  // LAN's ARP caches. Xen 3.x's create_bridge set "arp off" on the bridge for the same reason.
+  if (want.dom0.kind === 'netloop' && bridge?.noarp !== true) {
+    if (bridge !== undefined) settings.push({ dev: bridgeName, kind: 'arp', before: 'on' });
+    steps.push(
+      makeStep(
+        `bridge:${bridgeName}:arp`,
+        'bridge',
+        ip.linkArp(bridgeName, false),
+        `${bridgeName} ARP: want off, have on: dom0's addresses live on ${want.dom0.veth}, and ${bridgeName} would answer ARP for them with its own MAC (Xen 3.x's create_bridge did the same)`,
+      ),
+    );
+  }
   if (uplinkLink?.master !== bridgeName) {
     enslave(uplinkLink, want.uplink, bridgeName);
     steps.push(

@@ -44,6 +44,15 @@ export function planSettingRestores(changes: readonly SettingChange[], host: Hos
           `${c.dev} mtu back to ${c.before} (have ${link.mtu}; start changed it)`,
         ),
       );
+    if (c.kind === 'arp' && (link.noarp ? 'off' : 'on') !== c.before)
+      steps.push(
+        makeStep(
+          `link:${c.dev}:arp`,
+          'link',
+          ip.linkArp(c.dev, c.before === 'on'),
+          `${c.dev} ARP back ${c.before} (start changed it)`,
+        ),
+      );
     if (c.kind === 'mac' && link.mac?.toLowerCase() !== c.before.toLowerCase())
       steps.push(
         makeStep(

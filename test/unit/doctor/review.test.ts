@@ -5,7 +5,7 @@ import type { Finding } from '../../../src/model/finding.ts';
 import type { NetworkDesired } from '../../../src/model/network.ts';
 import { host } from './host.ts';
 
-/** The admin's post (shared/seed, mirrored in test/fixtures/ifcfg/seed), with 192.168.1.0/24 rewritten to 192.0.2.0/24. */
+/** The admin's post (examples/ifcfg; test/fixtures/ifcfg/seed keeps its 192.168.1.0/24), as reviewed before FD/HELLO/MAXAGE were known to be unread. */
 const postDesired: NetworkDesired = {
   bridge: { name: 'xenbr0', stp: false, forwardDelay: 900, helloTime: 200, maxAge: 1200 },
   uplink: 'bond0',

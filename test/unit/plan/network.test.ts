@@ -4,6 +4,7 @@ import { XenplanError } from '../../../src/model/error.ts';
 import type { HostState } from '../../../src/model/host.ts';
 import { mergeRecords, planNetwork, planNetworkStart } from '../../../src/plan/network.ts';
 import { planNetworkStop } from '../../../src/plan/network-stop.ts';
+import { planSettingRestores } from '../../../src/plan/setting.ts';
 import {
   bonded,
   bondState,
@@ -386,6 +387,7 @@ describe('planNetworkStart: netloop', () => {
         false,
       ],
       ['bridge:xenbr0:mac', 'bridge', `ip link set dev xenbr0 address ${MAC0}`, false],
+      ['bridge:xenbr0:arp', 'bridge', 'ip link set dev xenbr0 arp off', false],
       ['port:eth0:master', 'port', 'ip link set dev eth0 master xenbr0', true],
       ['link:veth0:mac', 'link', 'ip link set dev veth0 address 52:54:00:00:00:c0', false],
       ['link:vif0.0:mac', 'link', 'ip link set dev vif0.0 address fe:ff:ff:ff:ff:ff', false],
@@ -461,7 +463,7 @@ describe('planNetworkStart: netloop MACs as Xen 3.x set them', () => {
     const done = host(
       [
         link('eth0', { mac: PORT, master: 'xenbr0' }),
-        bridge('xenbr0', PORT),
+        bridge('xenbr0', PORT, { noarp: true }),
         link('veth0', { kind: 'veth', peer: 'vif0.0', mac: MAC0 }),
         link('vif0.0', { kind: 'veth', peer: 'veth0', mac: PORT, master: 'xenbr0' }),
       ],
@@ -472,7 +474,7 @@ describe('planNetworkStart: netloop MACs as Xen 3.x set them', () => {
     const half = host(
       [
         link('eth0', { mac: MAC0, master: 'xenbr0' }),
-        bridge('xenbr0', PORT),
+        bridge('xenbr0', PORT, { noarp: true }),
         link('veth0', { kind: 'veth', peer: 'vif0.0', mac: MAC0 }),
         link('vif0.0', { kind: 'veth', peer: 'veth0', mac: PORT, master: 'xenbr0' }),
       ],
@@ -480,6 +482,20 @@ describe('planNetworkStart: netloop MACs as Xen 3.x set them', () => {
       [route('default', 'veth0', { gateway: '192.0.2.1' })],
     );
     expect(planNetworkStart(want, half).plan.steps.map((s) => s.id)).toEqual(['link:eth0:mac']);
+  });
+
+  it("turns ARP off on the bridge, so it never answers for veth0's addresses; stop turns it back on", () => {
+    const pre = host([link('eth0', { mac: MAC0, master: 'xenbr0' }), bridge('xenbr0', MAC0)]);
+    const { plan, record } = planNetworkStart(want, pre);
+    expect(
+      plan.steps.filter((s) => s.id === 'bridge:xenbr0:arp').map((s) => [s.argv.join(' '), s.reason]),
+    ).toEqual([
+      [
+        'ip link set dev xenbr0 arp off',
+        "xenbr0 ARP: want off, have on: dom0's addresses live on veth0, and xenbr0 would answer ARP for them with its own MAC (Xen 3.x's create_bridge did the same)",
+      ],
+    ]);
+    expect(record.settings).toContainEqual({ dev: 'xenbr0', kind: 'arp', before: 'on' });
   });
 
   it('with dom0-mac=, veth0 gets it and the NIC keeps its MAC, as before', () => {
@@ -697,5 +713,16 @@ describe('settings start changed on devices it did not create', () => {
       ['link:bond0:delete', 'link', 'ip link del dev bond0', true],
       ['bridge:xenbr0:options', 'bridge', 'ip link set dev xenbr0 type bridge forward_delay 1500', false],
     ]);
+  });
+});
+
+describe('planSettingRestores: ARP', () => {
+  it('turns ARP back on where start turned it off, and only there', () => {
+    const changes = [{ dev: 'xenbr0', kind: 'arp', before: 'on' } as const];
+    const off = host([bridge('xenbr0', MAC0, { noarp: true })]);
+    expect(planSettingRestores(changes, off).steps.map((s) => s.argv.join(' '))).toEqual([
+      'ip link set dev xenbr0 arp on',
+    ]);
+    expect(planSettingRestores(changes, host([bridge('xenbr0', MAC0)])).steps).toEqual([]);
   });
 });
