@@ -214,10 +214,12 @@ export function parseIfcfgFiles(files: Readonly<Record<string, string>>, bridge?
   // A DHCP-configured device of dom0's: network-script runs no DHCP client and never turns a
   // lease into a static address, so it says so instead of ignoring BOOTPROTO.
   for (const d of candidates)
-    if (d !== undefined && /^(dhcp|bootp)$/i.test(get(d, 'BOOTPROTO') ?? ''))
+    if (d !== undefined && /^(dhcp|bootp)$/i.test(get(d, 'BOOTPROTO') ?? '')) {
       problems.push(
         `${at(d, 'BOOTPROTO')}: BOOTPROTO=${showPlain(get(d, 'BOOTPROTO') ?? '')}: dom0's address on ${d.name} comes from DHCP, which network-script does not run; give it IPADDR= and PREFIX= (static), or leave the bridge to your network manager's DHCP client`,
       );
+      use(d, 'BOOTPROTO');
+    }
   const gwDev =
     carrier !== undefined && peek(carrier, 'GATEWAY') !== undefined
       ? carrier

@@ -399,13 +399,16 @@ describe('every ifcfg line is used, or reported as ignored with why', () => {
       'ifcfg-eth9': lines('DEVICE=eth9', 'IPADDR=198.51.100.9', 'PREFIX=24'),
     };
     const result = parseIfcfgFiles(files);
-    expect(result.problems).toEqual([]);
+    // BOOTPROTO=dhcp on dom0's device is a problem, not an ignored line (issue 11: a lease is
+    // never silently made static).
+    expect(result.problems).toEqual([
+      "ifcfg-xenbr0:3: BOOTPROTO=dhcp: dom0's address on xenbr0 comes from DHCP, which network-script does not run; give it IPADDR= and PREFIX= (static), or leave the bridge to your network manager's DHCP client",
+    ]);
     expect(result.ignored.map((s) => `${s.where} ${s.key}: ${s.reason}`)).toEqual([
       'ifcfg-eth0:3 HWADDR: it names the NIC this file is for; xenplan goes by DEVICE= (eth0) and does not check the MAC',
       'ifcfg-eth0:4 ONBOOT: network-script start brings eth0 up whenever it builds the bridge',
       "ifcfg-eth9:2 IPADDR: eth9 is not part of the bridge xenplan builds (the bridge, its uplink, the bond's slaves, the netloop veth and vif)",
       "ifcfg-eth9:3 PREFIX: eth9 is not part of the bridge xenplan builds (the bridge, its uplink, the bond's slaves, the netloop veth and vif)",
-      'ifcfg-xenbr0:3 BOOTPROTO: xenplan runs no DHCP client: start moves the addresses the uplink has when it runs onto the bridge (address= names them)',
       'ifcfg-xenbr0:4 NM_CONTROLLED: it tells NetworkManager whether to manage the device; xenplan does not consult it (NM_CONTROLLED=no keeps NetworkManager away from the devices xenplan manages)',
       "ifcfg-xenbr0:5 UUID: xenplan does not read UUID= (not part of the bridge and bond it builds); the distribution's network scripts would",
     ]);

@@ -112,7 +112,7 @@ describe('NF001 from declared facts alone', () => {
     const [f, ...rest] = review(['netdev=eth0', 'antispoof=yes', `sysctl.${NF}=0`]);
     expect(rest).toEqual([]);
     expect([f?.id, f?.severity, f?.objects]).toEqual(['NF001', 'error', ['xenbr0']]);
-    expect(f?.message).toContain(`antispoof=yes is declared`);
+    expect(f?.message).toContain(`(antispoof=yes) but`);
     expect(f?.message).toContain(`bridged frames skip iptables (declared ${NF}=0)`);
   });
 
