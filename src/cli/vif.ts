@@ -4,7 +4,7 @@ import { lockPath, waitForUnlock } from '../apply/lock.ts';
 import { markPath, PENDING_MARK, writeMark } from '../apply/mark.ts';
 import { renderJson, renderScript } from '../apply/render.ts';
 import { parseVifSettings, VIF_CONFIG_PATH } from '../config/vif-settings.ts';
-import { toXenplanError } from '../model/error.ts';
+import { toXenplanError, XenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
 import { makePlan, type Plan, type XenstoreWrite } from '../model/plan.ts';
 import type { Runner } from '../model/ports.ts';
@@ -204,7 +204,22 @@ async function attach(
  */
 async function applyWithMark(ctx: Context, plan: Plan, filter: AntispoofChange, mark: string): Promise<void> {
   if (filter.mark !== undefined && filter.mark !== null) writeMark(mark, PENDING_MARK);
-  await applySteps(ctx.runner, plan.steps);
+  try {
+    await applySteps(ctx.runner, plan.steps);
+  } catch (error) {
+    // A host without nftables: say what to do rather than "nft: ENOENT".
+    if (
+      error instanceof XenplanError &&
+      error.stepId?.startsWith('antispoof:') &&
+      /nft: ENOENT/.test(error.message)
+    )
+      throw new XenplanError(
+        'environment',
+        'antispoofing (vif-antispoof, /etc/xen/xenplan.conf) needs nft, which is not installed: install nftables, or set vif-antispoof=off',
+        { stepId: error.stepId },
+      );
+    throw error;
+  }
   if (filter.mark !== undefined) writeMark(mark, filter.mark);
 }
 
