@@ -259,7 +259,22 @@ async function attach(
  */
 async function applyWithMark(ctx: Context, plan: Plan, filter: AntispoofChange, mark: string): Promise<void> {
   if (filter.mark !== undefined && filter.mark !== null) writeMark(mark, PENDING_MARK);
-  await applySteps(ctx.runner, plan.steps);
+  try {
+    await applySteps(ctx.runner, plan.steps);
+  } catch (error) {
+    // A host without nftables: say what to do rather than "nft: ENOENT".
+    if (
+      error instanceof XenplanError &&
+      error.stepId?.startsWith('antispoof:') &&
+      /nft: ENOENT/.test(error.message)
+    )
+      throw new XenplanError(
+        'environment',
+        'antispoofing (vif-antispoof, /etc/xen/xenplan.conf) needs nft, which is not installed: install nftables, or set vif-antispoof=off',
+        { stepId: error.stepId },
+      );
+    throw error;
+  }
   if (filter.mark !== undefined) writeMark(mark, filter.mark);
 }
 

@@ -26,6 +26,8 @@ const tools =
   requireCommand('dpkg');
 
 const GUEST_MAC = '00:16:3e:00:05:00';
+/** Xen's script starts some 40 processes per event and each check pings: slow on a busy machine. */
+const SLOW_MS = 180_000;
 
 /** What `xenplan install` prints for such a host (src/plan/install-notes.ts). */
 const RECOMMENDED = [
@@ -121,26 +123,38 @@ describe.runIf(tools)("a DROP-policy iptables host: Xen's vif-bridge and xenplan
     dhcpDiscover: true,
   };
 
-  it("Xen's vif-bridge (iptables step enabled): its per-vif rules let the listed address out", () => {
-    const run = vifBridge('online');
-    expect(run.status, run.stderr).toBe(0);
-    expect(xen.read('backend/vif/5/0/hotplug-status')).toBe('connected');
-    expect(iptables('-S', 'FORWARD').stdout).toContain('--physdev-in vif5.0');
-    expect(reachability()).toEqual(expected);
-    expect(vifBridge('offline').status).toBe(0);
-    expect(iptables('-S', 'FORWARD').stdout).not.toContain('vif5.0');
-    xen.rm('backend/vif/5/0/hotplug-status');
-  });
+  it(
+    "Xen's vif-bridge (iptables step enabled): its per-vif rules let the listed address out",
+    () => {
+      const run = vifBridge('online');
+      expect(run.status, run.stderr).toBe(0);
+      expect(xen.read('backend/vif/5/0/hotplug-status')).toBe('connected');
+      expect(iptables('-S', 'FORWARD').stdout).toContain('--physdev-in vif5.0');
+      expect(reachability()).toEqual(expected);
+      expect(vifBridge('offline').status).toBe(0);
+      expect(iptables('-S', 'FORWARD').stdout).not.toContain('vif5.0');
+      xen.rm('backend/vif/5/0/hotplug-status');
+    },
+    SLOW_MS,
+  );
 
-  it('xenplan alone on this host: the DROP policy cuts the guest off (what doctor NF002 reports)', () => {
-    const run = scripts.run('vif-script', ['online', 'type_if=vif'], { ns: dom0, env: env() });
-    expect(run.status, run.stderr).toBe(0);
-    expect(g.ping('192.0.2.1', 1, 2)).toBe(false);
-  });
+  it(
+    'xenplan alone on this host: the DROP policy cuts the guest off (what doctor NF002 reports)',
+    () => {
+      const run = scripts.run('vif-script', ['online', 'type_if=vif'], { ns: dom0, env: env() });
+      expect(run.status, run.stderr).toBe(0);
+      expect(g.ping('192.0.2.1', 1, 2)).toBe(false);
+    },
+    SLOW_MS,
+  );
 
-  it("xenplan with install's two rules for such a host: the same reachability as vif-bridge", () => {
-    for (const rule of RECOMMENDED) expect(iptables(...rule).status).toBe(0);
-    expect(reachability()).toEqual(expected);
-    expect(scripts.run('vif-script', ['offline', 'type_if=vif'], { ns: dom0, env: env() }).status).toBe(0);
-  });
+  it(
+    "xenplan with install's two rules for such a host: the same reachability as vif-bridge",
+    () => {
+      for (const rule of RECOMMENDED) expect(iptables(...rule).status).toBe(0);
+      expect(reachability()).toEqual(expected);
+      expect(scripts.run('vif-script', ['offline', 'type_if=vif'], { ns: dom0, env: env() }).status).toBe(0);
+    },
+    SLOW_MS,
+  );
 });

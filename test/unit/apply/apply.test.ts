@@ -4,7 +4,7 @@ import { applyAndVerify } from '../../../src/apply/converge.ts';
 import { XenplanError } from '../../../src/model/error.ts';
 import { makePlan } from '../../../src/model/plan.ts';
 import { ip } from '../../../src/plan/command.ts';
-import { makeStep } from '../../../src/plan/step.ts';
+import { makeInputStep, makeStep } from '../../../src/plan/step.ts';
 import { FakeRunner } from '../../support/runner.ts';
 
 const up = makeStep('a', 'link', ip.linkUp('eth0'), 'eth0 down');
@@ -76,5 +76,16 @@ describe('applyAndVerify', () => {
   it('passes when the replan is empty', async () => {
     const result = await applyAndVerify(new FakeRunner(), makePlan([up]), async () => makePlan([]));
     expect(result.done).toEqual(['a']);
+  });
+});
+
+describe('a step that reads stdin (nft -f -)', () => {
+  it('runs alone, never in an ip batch, with its input', async () => {
+    const nft = makeInputStep('n', 'firewall', ['nft', '-f', '-'], 'add table bridge xenplan\n', 'rules');
+    expect(groupSteps([nft, up, master]).map((g) => g.map((s) => s.id))).toEqual([['n'], ['a', 'b']]);
+    const runner = new FakeRunner();
+    await applySteps(runner, [nft, up, master]);
+    expect(runner.calls[0]).toEqual({ argv: ['nft', '-f', '-'], input: 'add table bridge xenplan\n' });
+    expect(runner.calls.length).toBe(2);
   });
 });

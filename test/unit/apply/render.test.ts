@@ -4,7 +4,7 @@ import { quoteWord, renderArgv } from '../../../src/apply/quote.ts';
 import { renderScript } from '../../../src/apply/render.ts';
 import { planPayload, renderReport } from '../../../src/apply/report.ts';
 import { makePlan } from '../../../src/model/plan.ts';
-import { makeStep } from '../../../src/plan/step.ts';
+import { makeInputStep, makeStep } from '../../../src/plan/step.ts';
 
 const HOSTILE = [
   "it's",
@@ -142,5 +142,35 @@ describe('renderScript', () => {
     expect(doc.xenstore).toEqual([
       { path: 'backend/vif/5/0/hotplug-status', value: 'connected', reason: 'tell the toolstack' },
     ]);
+  });
+});
+
+describe('a step with input', () => {
+  const nft = makeInputStep(
+    'n',
+    'firewall',
+    ['nft', '-f', '-'],
+    'add table bridge xenplan\nflush chain x\n',
+    'rules',
+  );
+
+  it('renders as a quoted here-document holding the input verbatim', () => {
+    expect(renderScript(makePlan([nft]), { title: 't' })).toContain(
+      "# [firewall] rules\nnft -f - <<'XENPLAN_INPUT'\nadd table bridge xenplan\nflush chain x\nXENPLAN_INPUT\n",
+    );
+  });
+
+  it('sh feeds exactly the input to the command', () => {
+    const script = renderScript(makePlan([{ ...nft, argv: ['cat'] }]), { title: 't' });
+    expect(execFileSync('sh', ['-c', script], { encoding: 'utf8' })).toBe(
+      'add table bridge xenplan\nflush chain x\n',
+    );
+  });
+
+  it('picks another end marker when the input holds the usual one', () => {
+    const odd = { ...nft, input: 'XENPLAN_INPUT\n' };
+    expect(renderScript(makePlan([odd]), { title: 't' })).toContain(
+      "<<'XENPLAN_INPUT_'\nXENPLAN_INPUT\nXENPLAN_INPUT_\n",
+    );
   });
 });
