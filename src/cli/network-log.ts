@@ -1,6 +1,9 @@
 import { appendHotplugLog, logDir } from '../xen/log.ts';
 import type { Context } from './context.ts';
 
+/** Seconds since `since`, for log lines: `1.2 s`. */
+export const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+
 /** logger(1) must not hold up a network-script that is already failing. */
 const LOGGER_MS = 2_000;
 

@@ -1,31 +1,29 @@
 import { applySteps } from '../apply/apply.ts';
-import { applyAndVerify, checkConverged } from '../apply/converge.ts';
+import { checkConverged } from '../apply/converge.ts';
 import { acquireLock, lockPath } from '../apply/lock.ts';
 import { defaultGateway, probeGateway } from '../apply/probe.ts';
-import { renderScript } from '../apply/render.ts';
-import { driftPayload, planPayload, renderReport } from '../apply/report.ts';
-import { readRecord, recordedBridges, removeRecord, statePath, writeRecord } from '../apply/state.ts';
+import { readRecord, statePath, writeRecord } from '../apply/state.ts';
 import { renderSettingsHelp } from '../config/keys.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
 import type { Finding } from '../model/finding.ts';
 import { portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
-import { emptyPlan, type Plan } from '../model/plan.ts';
 import type { StartRecord } from '../model/record.ts';
 import { observeHost } from '../observe/host.ts';
 import { holderOf, mergeRecords, planNetwork, planNetworkStart } from '../plan/network.ts';
-import { planNetworkStop } from '../plan/network-stop.ts';
 import { settleBudget } from '../plan/settle.ts';
-import { describeStatus, renderStatus } from '../plan/status.ts';
 import { parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
 import type { Context } from './context.ts';
 import { exitHelp, type Role } from './exit.ts';
 import { parseFlags } from './flags.ts';
-import { logNetwork, logNetworkFailure } from './network-log.ts';
+import { elapsed, logNetwork, logNetworkFailure } from './network-log.ts';
+import { type NetworkOptions, printApplied, printPlan } from './network-print.ts';
+import { status } from './network-status.ts';
+import { LOCK_WAIT_MS, stop } from './network-stop.ts';
 import { renderFindingComments, reviewStart, strictStop } from './review.ts';
 import { rollBackStart } from './rollback.ts';
-import { hasConfigSettings, type LoadedSettings, loadSettings, settingsFrom } from './settings.ts';
+import { loadSettings, settingsFrom } from './settings.ts';
 import { waitForLinks } from './settle.ts';
 
 /** network-script's help; its exit codes are those of the role it runs as. */
@@ -89,7 +87,6 @@ ${exitHelp(role)}
 `;
 }
 
-const LOCK_WAIT_MS = 60_000;
 const COMMANDS = ['start', 'stop', 'status', 'confirm'] as const;
 type Command = (typeof COMMANDS)[number];
 
@@ -139,7 +136,7 @@ async function logged(
   ctx: Context,
   command: 'start' | 'stop',
   words: readonly string[],
-  options: Options,
+  options: NetworkOptions,
 ): Promise<number> {
   const began = Date.now();
   try {
@@ -151,67 +148,16 @@ async function logged(
     if (!options.dryRun)
       await logNetworkFailure(
         ctx,
-        `${[command, ...words].join(' ')} failed after ${seconds(began)}: ${error.message}`,
+        `${[command, ...words].join(' ')} failed after ${elapsed(began)}: ${error.message}`,
       );
     throw error;
   }
 }
 
-const seconds = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
-
-interface Options {
-  readonly dryRun: boolean;
-  readonly json: boolean;
-  readonly confirm: number | undefined;
-}
-
-function printPlan(
-  ctx: Context,
-  plan: Plan,
-  json: boolean,
-  title: string,
-  extra: { command: string; bridge: string; findings?: readonly Finding[] },
-  comments: readonly string[] = [],
-): void {
-  if (json)
-    ctx.out(
-      renderReport(
-        { command: `network ${extra.command}`, ok: true, changed: false, dryRun: true },
-        { bridge: extra.bridge, ...planPayload(plan, extra.findings) },
-      ),
-    );
-  else {
-    const disruptive = plan.steps.filter((s) => s.disruptive).length;
-    const preamble = [
-      ...comments,
-      ...(disruptive === 0
-        ? []
-        : [`${disruptive} step(s) interrupt traffic; they are marked (interrupts traffic)`]),
-    ];
-    ctx.out(renderScript(plan, { title, preamble }));
-  }
-}
-
-/** What an apply did, for --json: the steps it ran (none when the host already matched). */
-function printApplied(
-  ctx: Context,
-  command: string,
-  bridge: string,
-  plan: Plan,
-  findings?: readonly Finding[],
-): void {
-  ctx.out(
-    renderReport(
-      { command: `network ${command}`, ok: true, changed: plan.steps.length > 0, dryRun: false },
-      { bridge, ...planPayload(plan, findings) },
-    ),
-  );
-}
-
 async function start(
   ctx: Context,
   words: readonly string[],
-  options: Options,
+  options: NetworkOptions,
   began: number,
 ): Promise<number> {
   const observe = () => observeHost(ctx.runner, ctx.files);
@@ -326,7 +272,7 @@ async function start(
             : `; gateway ${now} (dom0's gateway ${before} did not answer before start either)`;
     logNetwork(
       ctx,
-      `start ${want.bridge.name}: ${plan.steps.length} step(s) applied in ${seconds(began)}${gw}`,
+      `start ${want.bridge.name}: ${plan.steps.length} step(s) applied in ${elapsed(began)}${gw}`,
     );
     if (options.json) printApplied(ctx, 'start', want.bridge.name, plan, findings);
     else
@@ -343,113 +289,6 @@ const PROBE_SECONDS = 3;
 
 function sameWords(a: readonly string[] | undefined, b: readonly string[]): boolean {
   return a !== undefined && a.length === b.length && a.every((w, i) => w === b[i]);
-}
-
-/**
- * The bridges stop and status act on: the one the words name (bridge=, config=, ifcfg=, read as
- * start reads them); with no words, every bridge start recorded (xenbr0 when none).
- */
-function bridgesFor(ctx: Context, loaded: LoadedSettings | undefined): string[] {
-  if (loaded !== undefined) return [settingsFrom(loaded, undefined).desired.bridge.name];
-  const recorded = recordedBridges(ctx.env);
-  return recorded.length === 0 ? ['xenbr0'] : recorded;
-}
-
-const hasWords = (words: readonly string[]) => words.some((w) => w !== '');
-
-/** Settings were given: words, or a config file that says something. */
-const settingsGiven = (ctx: Context, words: readonly string[]) => hasWords(words) || hasConfigSettings(ctx);
-
-async function stop(
-  ctx: Context,
-  words: readonly string[],
-  options: Options,
-  began: number,
-): Promise<number> {
-  const loaded = settingsGiven(ctx, words) ? loadSettings(ctx, words) : undefined;
-  const bridges = bridgesFor(ctx, loaded);
-  if (bridges.length > 1 && !options.json)
-    ctx.err(`network-script: stop with no settings: undoing every recorded bridge: ${bridges.join(', ')}\n`);
-  if (options.dryRun) {
-    const host = await observeHost(ctx.runner, ctx.files);
-    for (const bridge of bridges) {
-      const record = readRecord(statePath(ctx.env, bridge));
-      const plan =
-        record === undefined ? { steps: [], warnings: [], xenstore: [] } : planNetworkStop(record, host);
-      printPlan(ctx, plan, options.json, `network-script stop: ${bridge}`, { command: 'stop', bridge });
-    }
-    return 0;
-  }
-  // The record is read under the lock: a start running now finishes (and records) first.
-  const release = await acquireLock(lockPath(ctx.env), LOCK_WAIT_MS);
-  try {
-    const results: Plan[] = [];
-    for (const bridge of bridges) results.push(await stopBridge(ctx, bridge, began, options.json));
-    if (options.json)
-      printApplied(ctx, 'stop', bridges.join(','), {
-        ...emptyPlan(),
-        steps: results.flatMap((plan) => plan.steps),
-      });
-    return 0;
-  } finally {
-    release();
-  }
-}
-
-async function stopBridge(ctx: Context, bridge: string, began: number, json: boolean): Promise<Plan> {
-  const observe = () => observeHost(ctx.runner, ctx.files);
-  const path = statePath(ctx.env, bridge);
-  const record = readRecord(path);
-  if (record === undefined) {
-    if (!json) ctx.out(`${bridge}: start recorded nothing (no ${path}); nothing to undo\n`);
-    return emptyPlan();
-  }
-  const plan = planNetworkStop(record, await observe());
-  const result = await applyAndVerify(ctx.runner, plan, async () => planNetworkStop(record, await observe()));
-  removeRecord(path);
-  logNetwork(ctx, `stop ${bridge}: ${result.done.length} step(s) undone in ${seconds(began)}`);
-  if (!json) ctx.out(`${bridge}: ${result.done.length} step(s) undone; what start created is gone\n`);
-  return { ...plan, steps: plan.steps.filter((step) => result.done.includes(step.id)) };
-}
-
-/** status reads the settings start ran with when given no words (each recorded bridge). */
-async function status(ctx: Context, words: readonly string[], json: boolean): Promise<number> {
-  const host = await observeHost(ctx.runner, ctx.files);
-  const runs: { loaded: LoadedSettings; record: StartRecord | undefined }[] = [];
-  if (settingsGiven(ctx, words)) {
-    const loaded = loadSettings(ctx, words);
-    const bridge = settingsFrom(loaded, host).desired.bridge.name;
-    runs.push({ loaded, record: readRecord(statePath(ctx.env, bridge)) });
-  } else {
-    for (const bridge of recordedBridges(ctx.env)) {
-      const record = readRecord(statePath(ctx.env, bridge));
-      const recordedWords = record?.words ?? [`bridge=${bridge}`];
-      runs.push({ loaded: loadSettings(ctx, recordedWords), record });
-    }
-    if (runs.length === 0) runs.push({ loaded: loadSettings(ctx, words), record: undefined });
-  }
-  let code = 0;
-  const reports: unknown[] = [];
-  for (const { loaded, record } of runs) {
-    const want = settingsFrom(loaded, host).desired;
-    const plan = planNetwork(want, host, record);
-    const s = describeStatus(want, host, plan, record !== undefined);
-    if (!s.converged) code = 3;
-    if (json) reports.push({ ...s, drift: driftPayload(plan) });
-    else {
-      if (runs.length > 1 || (!settingsGiven(ctx, words) && record !== undefined))
-        ctx.out(`settings start recorded for ${want.bridge.name}: ${loaded.words.join(' ') || '(none)'}\n`);
-      ctx.out(renderStatus(s));
-    }
-  }
-  if (json)
-    ctx.out(
-      renderReport(
-        { command: 'network status', ok: code === 0, changed: false, dryRun: false },
-        reports.length === 1 ? (reports[0] as Record<string, unknown>) : { bridges: reports },
-      ),
-    );
-  return code;
 }
 
 function describeWant(want: NetworkDesired): string {
