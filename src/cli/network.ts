@@ -6,7 +6,6 @@ import { readRecord, statePath, writeRecord } from '../apply/state.ts';
 import { renderSettingsHelp } from '../config/keys.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { toXenplanError, XenplanError } from '../model/error.ts';
-import type { Finding } from '../model/finding.ts';
 import { portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import type { StartRecord } from '../model/record.ts';
