@@ -185,6 +185,7 @@ describe('xenplan doctor --help', () => {
       ...['BOND013', 'BOND014', 'BOND015'],
       ...['BR001', 'BR002', 'BR003', 'BR004', 'IP001', 'ARP001', 'ARP002', 'NF001', 'NF002', 'MTU001'],
       'XEN001',
+      'XEN002',
       'IFCFG001',
     ]);
     expect(run.stdout).toContain(
