@@ -18,6 +18,7 @@ declare -A want=(
   [man]=man-db
   [groff]=groff-base
   [systemd-analyze]=systemd
+  [dpkg-deb]=dpkg
 )
 missing=()
 for cmd in "${!want[@]}"; do
