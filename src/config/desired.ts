@@ -47,7 +47,8 @@ export function buildDesired(
   // Uplink: a bond, a NIC, or the default route's device.
   const bondName = str('bond');
   const slaves = list('slaves');
-  const netdev = str('netdev') ?? (vifnum === undefined || bondName !== undefined ? undefined : `eth${vifnum}`);
+  const netdev =
+    str('netdev') ?? (vifnum === undefined || bondName !== undefined ? undefined : `eth${vifnum}`);
   let bond: BondDesired | undefined;
   if (bondName === undefined) {
     for (const key of m.keys())
