@@ -1,11 +1,12 @@
 import { createRunner, hotplugPath } from '../apply/exec.ts';
 import { renderErrorReport } from '../apply/report.ts';
-import { toXenplanError, type XenplanError } from '../model/error.ts';
+import { toXenplanError, XenplanError } from '../model/error.ts';
 import { realFiles } from '../observe/files.ts';
 import type { Context } from './context.ts';
 import { dispatch, roleOf } from './dispatch.ts';
 import { exitCodeFor, type Role } from './exit.ts';
 import { commandOf, wantsJson } from './json.ts';
+import { nodeProblem } from './node-version.ts';
 
 /**
  * The bundle's entry: decide the role from the invoked name, run it, map the outcome to an
@@ -30,6 +31,9 @@ async function main(): Promise<void> {
   };
   let code: number;
   try {
+    // On a Node too old, say which one is needed (vif-script also tells the toolstack).
+    const old = nodeProblem(process.versions.node);
+    if (old !== undefined && role !== 'vif') throw new XenplanError('environment', old);
     code = await dispatch(ctx, role);
   } catch (thrown) {
     const error: XenplanError = toXenplanError(thrown);

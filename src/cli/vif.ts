@@ -2,7 +2,7 @@ import { applyAndVerify } from '../apply/converge.ts';
 import { lockPath, waitForUnlock } from '../apply/lock.ts';
 import { renderScript } from '../apply/render.ts';
 import { planPayload, renderReport } from '../apply/report.ts';
-import { toXenplanError } from '../model/error.ts';
+import { toXenplanError, XenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
 import type { Plan, XenstoreWrite } from '../model/plan.ts';
 import type { Runner } from '../model/ports.ts';
@@ -16,6 +16,7 @@ import type { XenstoreClient } from '../xen/xs-connection.ts';
 import { type Context, version } from './context.ts';
 import { type EventDeadline, eventDeadline } from './deadline.ts';
 import { exitHelp, type Role } from './exit.ts';
+import { nodeProblem } from './node-version.ts';
 import { logLine, reportEarlyFailure, reportFailure } from './vif-failure.ts';
 
 /** vif-script's help; its exit codes are those of the role it runs as. */
@@ -95,6 +96,9 @@ export async function runVif(ctx: Context, args: readonly string[], role: Role =
   const deadline = eventDeadline(Math.min(Date.now(), Math.round(performance.timeOrigin)));
   let request: HotplugRequest;
   try {
+    // An unsupported Node may still run this far: then the toolstack hears why at once.
+    const old = nodeProblem(process.versions.node);
+    if (old !== undefined) throw new XenplanError('environment', old);
     request = parseHotplugRequest(args, ctx.env);
   } catch (thrown) {
     const error = toXenplanError(thrown);
