@@ -19,6 +19,7 @@ declare -A want=(
   [groff]=groff-base
   [systemd-analyze]=systemd
   [dpkg-deb]=dpkg
+  [ansible-playbook]=ansible-core
 )
 missing=()
 for cmd in "${!want[@]}"; do
