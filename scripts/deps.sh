@@ -30,6 +30,8 @@ declare -A want=(
   [man]=man-db
   [groff]=groff-base
   [systemd-analyze]=systemd
+  [dpkg-deb]=dpkg
+  [ansible-playbook]=ansible-core
 )
 missing=()
 for cmd in "${!want[@]}"; do

@@ -1,4 +1,5 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
+import { renderReport } from '../apply/report.ts';
 import { runDir } from '../apply/state.ts';
 import { XenplanError } from '../model/error.ts';
 import type { Context } from './context.ts';
@@ -43,7 +44,7 @@ export async function waitForConfirm(env: Context['env'], bridge: string, second
 }
 
 /** `xenplan confirm [bridge=NAME]`: keep what a `start --confirm` just applied. */
-export function runConfirm(ctx: Context, words: readonly string[]): number {
+export function runConfirm(ctx: Context, words: readonly string[], json = false): number {
   const bridge = settingsBridge(ctx, words);
   const paths = confirmPaths(ctx.env, bridge);
   if (!existsSync(paths.pending))
@@ -52,7 +53,11 @@ export function runConfirm(ctx: Context, words: readonly string[]): number {
       `nothing is waiting for confirmation on ${bridge} (no ${paths.pending}); confirm answers a running network-script start --confirm=SECONDS`,
     );
   writeFileSync(paths.ok, `${process.pid}\n`);
-  ctx.out(`confirmed: network-script start on ${bridge} keeps its changes\n`);
+  ctx.out(
+    json
+      ? renderReport({ command: 'network confirm', ok: true, changed: false, dryRun: false }, { bridge })
+      : `confirmed: network-script start on ${bridge} keeps its changes\n`,
+  );
   return 0;
 }
 

@@ -87,6 +87,12 @@ async function dispatchXenplan(ctx: Context, args: readonly string[]): Promise<n
       return (await import('./examples.ts')).runExamples(ctx, rest);
     case 'uninstall':
       return (await import('./install.ts')).runUninstall(ctx, rest);
+    case 'bootunit': {
+      // Hidden: the boot unit as packaged (scripts in /etc/xen/scripts), for npm run package.
+      const { renderBootUnit } = await import('../plan/boot-unit.ts');
+      ctx.out(renderBootUnit('/etc/xen/scripts'));
+      return 0;
+    }
     case 'xenstored': {
       // Hidden: the in-memory xenstore stand-in used by the lab, tests and benchmarks.
       const { runXenstoredMain } = await import('../lab/xenstored.ts');

@@ -23,6 +23,7 @@ import { planUninstall, type UninstallRequest } from '../plan/uninstall.ts';
 import type { Context } from './context.ts';
 import { EXIT_HELP } from './exit.ts';
 import { parseFlags } from './flags.ts';
+import { checkNodeVersion } from './node-version.ts';
 
 const col = (path: string): string => path.padEnd(38);
 
@@ -252,6 +253,7 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
       `install takes no arguments, got ${JSON.stringify(flags._)}; see xenplan install --help`,
     );
   const req = installRequest(ctx, flags);
+  await checkNodeVersion(ctx.runner, req.node);
   const replan = () => planInstall(req, observeInstalled(ctx.files, req.prefix, installPaths(req))).plan;
   const plan = replan();
   const where = req.prefix === '' ? '' : ` under ${req.prefix}`;

@@ -122,7 +122,7 @@ export async function runNetwork(
   };
   switch (command as Command) {
     case 'confirm':
-      return runConfirm(ctx, words);
+      return runConfirm(ctx, words, options.json);
     case 'status':
       return status(ctx, words, options.json);
     default:

@@ -1,9 +1,10 @@
 import { renderErrorReport } from '../apply/report.ts';
-import { toXenplanError, type XenplanError } from '../model/error.ts';
+import { toXenplanError, XenplanError } from '../model/error.ts';
 import type { Context } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { exitCodeFor, type Role } from './exit.ts';
 import { commandOf, wantsJson } from './json.ts';
+import { nodeProblem } from './node-version.ts';
 
 /**
  * One command from start to exit code: dispatch, then every error as the lines an admin
@@ -12,6 +13,9 @@ import { commandOf, wantsJson } from './json.ts';
  */
 export async function runRole(ctx: Context, role: Role, invokedAs = ''): Promise<number> {
   try {
+    // On a Node too old, say which one is needed (vif-script also tells the toolstack).
+    const old = nodeProblem(process.versions.node);
+    if (old !== undefined && role !== 'vif') throw new XenplanError('environment', old);
     return await dispatch(ctx, role, invokedAs);
   } catch (thrown) {
     const error: XenplanError = toXenplanError(thrown);

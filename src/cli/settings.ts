@@ -72,6 +72,9 @@ export function hasConfigSettings(ctx: Pick<Context, 'files' | 'env'>): boolean 
 /** The bridge the settings name (words over the config file), without checking the rest. */
 export function settingsBridge(ctx: Pick<Context, 'files' | 'env'>, words: readonly string[]): string {
   if (words.some((w) => w.startsWith('bridge='))) return bridgeWord(words);
+  // vifnum=N (Xen 3.0's network-bridge) names xenbrN when bridge= does not.
+  const vifnum = [...words].reverse().find((w) => /^vifnum=[0-9]{1,3}$/.test(w));
+  if (vifnum !== undefined) return `xenbr${vifnum.slice('vifnum='.length)}`;
   const file = readConfigFile(ctx, settingsSources([...words]).config);
   const fromFile =
     file === undefined

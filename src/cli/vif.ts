@@ -22,6 +22,7 @@ import type { XenstoreClient } from '../xen/xs-connection.ts';
 import { type Context, version } from './context.ts';
 import { type EventDeadline, eventDeadline } from './deadline.ts';
 import { exitHelp, type Role } from './exit.ts';
+import { nodeProblem } from './node-version.ts';
 import { logLine, reportEarlyFailure, reportFailure } from './vif-failure.ts';
 
 /** vif-script's help; its exit codes are those of the role it runs as. */
@@ -126,6 +127,9 @@ export async function runVif(
   const deadline = eventDeadline(ctx.startedAt ?? Math.min(Date.now(), Math.round(performance.timeOrigin)));
   let request: HotplugRequest;
   try {
+    // An unsupported Node may still run this far: then the toolstack hears why at once.
+    const old = nodeProblem(process.versions.node);
+    if (old !== undefined) throw new XenplanError('environment', old);
     request = parseHotplugRequest(args, ctx.env);
   } catch (thrown) {
     const error = toXenplanError(thrown);

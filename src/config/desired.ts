@@ -41,8 +41,10 @@ export function buildDesired(
   const helloTime = str('hello-time');
   const maxAge = str('max-age');
   const mtu = str('mtu');
+  // vifnum=N (Xen 3.0's network-bridge) numbers the defaults: xenbrN over ethN.
+  const vifnum = str('vifnum');
   const bridge: BridgeDesired = {
-    name: str('bridge') ?? 'xenbr0',
+    name: str('bridge') ?? `xenbr${vifnum ?? '0'}`,
     stp,
     forwardDelay,
     ...(helloTime === undefined ? {} : { helloTime: Number(helloTime) }),
@@ -53,7 +55,8 @@ export function buildDesired(
   // Uplink: a bond, a NIC, or the default route's device.
   const bondName = str('bond');
   const slaves = list('slaves');
-  const netdev = str('netdev');
+  const netdev =
+    str('netdev') ?? (vifnum === undefined || bondName !== undefined ? undefined : `eth${vifnum}`);
   let bond: BondDesired | undefined;
   if (bondName === undefined) {
     for (const key of m.keys())

@@ -61,6 +61,13 @@ export const NETWORK_KEYS: readonly NetworkKey[] = [
     check: checkIfname,
   },
   {
+    key: 'vifnum',
+    type: 'number',
+    help: "Xen 3.0's network-bridge word: bridge= defaults to xenbrN and netdev= to ethN",
+    example: 'vifnum=0',
+    check: checkInt(0, 999),
+  },
+  {
     key: 'bond',
     type: 'interface',
     help: 'create this bond from slaves= and put it in the bridge',

@@ -69,6 +69,13 @@ describe.runIf(can.ok)('the config file in namespaces', () => {
     expect(expectReport(plan.stdout).steps).toEqual([]);
   });
 
+  it('doctor --config-only with no words reviews the file (it used to ask for settings)', () => {
+    const review = run('xenplan', 'doctor', '--config-only', '--json');
+    expect(review.stderr).toBe('');
+    expect(review.status).toBe(0);
+    expect(expectReport(review.stdout)).toMatchObject({ command: 'doctor', ok: true });
+  });
+
   it('words still override the file', () => {
     const other = run('network-script', 'status', 'bridge=xenbr9');
     expect(other.status).toBe(3);

@@ -89,6 +89,9 @@ describe.runIf(can.ok)('--json: one object per command, valid against the schema
     expect(doc).toMatchObject({ command: 'network start', ok: false, changed: null });
     expect(doc.error.kind).toBe('config');
     expect(doc.error.message).toContain('mtu=12');
+    const confirm = run('xenplan', 'confirm', '--json');
+    expect(confirm.status).toBe(2);
+    expect(expectReport(confirm.stdout)).toMatchObject({ command: 'network confirm', ok: false });
     const usage = run('xenplan', 'frobnicate', '--json');
     expect(usage.status).toBe(2);
     expect(expectReport(usage.stdout).error.kind).toBe('usage');

@@ -364,7 +364,7 @@ describe('each key, invalid', () => {
     [
       ['brdge=xenbr0'],
       [
-        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, vlans, address, gateway, dhcp, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, port-group, slb, updelay-needed-ms, antispoof, noarp, bond.<option>, sysctl.<name>',
+        'brdge=xenbr0: unknown setting (did you mean bridge=?); expected one of bridge, netdev, vifnum, bond, slaves, bond-mode, miimon, stp, forward-delay, hello-time, max-age, mtu, vlans, address, gateway, dhcp, dom0-port, dom0-mac, bridge-nf, strict, config, ifcfg, switches, lacp, port-group, slb, updelay-needed-ms, antispoof, noarp, bond.<option>, sysctl.<name>',
       ],
     ],
     [['start'], ['start is not a setting; expected key=value']],
@@ -582,5 +582,28 @@ describe('vlans=', () => {
     expect(() => parseNetworkSettings({ words: ['netdev=enp0s31f6abcd', 'vlans=100'] })).toThrow(
       'vlans=100: the VLAN device "enp0s31f6abcd.100" is 17 bytes long; the kernel allows at most 15',
     );
+  });
+});
+
+describe("Xen's network-bridge words", () => {
+  it('vifnum=N names xenbrN over ethN, as network-bridge in Xen 3.0 did', () => {
+    const want = parse('vifnum=1').desired;
+    expect(want.bridge.name).toBe('xenbr1');
+    expect(want.uplink).toBe('eth1');
+  });
+
+  it('bridge= and netdev= still win over vifnum=, and a bond ignores its ethN', () => {
+    const want = parse('vifnum=2', 'bridge=br7', 'netdev=eth5').desired;
+    expect([want.bridge.name, want.uplink]).toEqual(['br7', 'eth5']);
+    expect(parse('vifnum=2', ...BOND).desired.uplink).toBe('bond0');
+  });
+
+  it('takes the words a xend-config.sxp line for network-bridge carries, unchanged', () => {
+    const want = parse('vifnum=0', 'netdev=eth0', 'bridge=xenbr0', 'antispoof=yes').desired;
+    expect([want.bridge.name, want.uplink]).toEqual(['xenbr0', 'eth0']);
+  });
+
+  it('refuses a vifnum that is not a number, naming it', () => {
+    expect(problems(['vifnum=eth0'])).toEqual([expect.stringMatching(/^vifnum=eth0: /)]);
   });
 });
