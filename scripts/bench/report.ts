@@ -136,8 +136,10 @@ function verdicts(results: Results): string[] {
     );
     const rss = (agent.peakRssKiB ?? Number.POSITIVE_INFINITY) / 1024;
     const storm = median(xen.storm?.ms ?? []) / median(agent.storm?.ms ?? []);
+    // Throughput counts only when every event of the storm did its job.
+    const failed = (agent.storm?.failed ?? []).reduce((a, b) => a + b, 0);
     lines.push(
-      `goal 2 ${mark(cyc <= 0.3 && rss <= 5 && storm >= 3)} fast path: cycle ${x2(cyc)} of Xen's (goal <= 0.30x), ${rss.toFixed(1)} MiB per event (<= 5), ${results.stormSize} concurrent ${x2(storm)} Xen's throughput (>= 3x)`,
+      `goal 2 ${mark(cyc <= 0.3 && rss <= 5 && storm >= 3 && failed === 0)} fast path: cycle ${x2(cyc)} of Xen's (goal <= 0.30x), ${rss.toFixed(1)} MiB per event (<= 5), ${results.stormSize} concurrent ${x2(storm)} Xen's throughput (>= 3x)${failed > 0 ? `, but ${failed} storm events failed` : ''}`,
     );
   }
   if (cold?.storm && xen.storm) {

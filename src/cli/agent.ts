@@ -31,7 +31,7 @@ service: see README, Performance).
 
 /**
  * Events run at once; the rest wait their turn. Each event has synchronous stretches (sysfs
- * reads, planning): a hundred at once would hold up the `ok` the launchers wait for (5 s)
+ * reads, planning): a hundred at once would hold up the `ok` the launchers wait for (10 s)
  * and send them all to the cold path under a boot storm.
  */
 const RUNNING_MAX = 8;
