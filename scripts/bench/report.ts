@@ -146,7 +146,9 @@ function verdicts(results: Results): string[] {
     const pss = (r: CaseResult | undefined) => median(r?.storm?.peakPssKiB ?? []);
     const agentPss = pss(agent);
     lines.push(
-      `goal 3 ${mark(agentPss <= pss(xen) * 2)} boot storm of ${results.stormSize}, peak PSS summed: Xen ${mib(pss(xen))} MiB, cold ${mib(pss(cold))} MiB (${x2(pss(cold) / pss(xen))}), agent ${mib(agentPss)} MiB (${x2(agentPss / pss(xen))}, goal <= 2x); cold slots are opt-in (XENPLAN_SLOTS)`,
+      // The cold path is not bounded by default (slots are opt-in and bound only the phase
+      // after Node's start): this goal is met through the agent only, and says so.
+      `goal 3 ${agentPss <= pss(xen) * 2 ? 'PARTLY ' : 'NOT MET'} boot storm of ${results.stormSize}, peak PSS summed: Xen ${mib(pss(xen))} MiB, agent ${mib(agentPss)} MiB (${x2(agentPss / pss(xen))}), cold ${mib(pss(cold))} MiB (${x2(pss(cold) / pss(xen))}, unbounded unless XENPLAN_SLOTS)`,
     );
   }
   lines.push('goal 4 see README, Performance: these rows, with the date, load and node -e 0 of the run');
