@@ -291,7 +291,8 @@ export class Lab {
     for (const child of this.children.splice(0))
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
     spawnSync('ip', ['netns', 'del', this.netns], { stdio: 'ignore' });
-    rmSync(this.dir, { recursive: true, force: true });
+    // The agent may still be writing its log as it stops.
+    rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
   }
 }
 

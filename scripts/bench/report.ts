@@ -136,15 +136,19 @@ function verdicts(results: Results): string[] {
     );
     const rss = (agent.peakRssKiB ?? Number.POSITIVE_INFINITY) / 1024;
     const storm = median(xen.storm?.ms ?? []) / median(agent.storm?.ms ?? []);
+    // Throughput counts only when every event of the storm did its job.
+    const failed = (agent.storm?.failed ?? []).reduce((a, b) => a + b, 0);
     lines.push(
-      `goal 2 ${mark(cyc <= 0.3 && rss <= 5 && storm >= 3)} fast path: cycle ${x2(cyc)} of Xen's (goal <= 0.30x), ${rss.toFixed(1)} MiB per event (<= 5), ${results.stormSize} concurrent ${x2(storm)} Xen's throughput (>= 3x)`,
+      `goal 2 ${mark(cyc <= 0.3 && rss <= 5 && storm >= 3 && failed === 0)} fast path: cycle ${x2(cyc)} of Xen's (goal <= 0.30x), ${rss.toFixed(1)} MiB per event (<= 5), ${results.stormSize} concurrent ${x2(storm)} Xen's throughput (>= 3x)${failed > 0 ? `, but ${failed} storm events failed` : ''}`,
     );
   }
   if (cold?.storm && xen.storm) {
     const pss = (r: CaseResult | undefined) => median(r?.storm?.peakPssKiB ?? []);
     const agentPss = pss(agent);
     lines.push(
-      `goal 3 ${mark(agentPss <= pss(xen) * 2)} boot storm of ${results.stormSize}, peak PSS summed: Xen ${mib(pss(xen))} MiB, cold ${mib(pss(cold))} MiB (${x2(pss(cold) / pss(xen))}), agent ${mib(agentPss)} MiB (${x2(agentPss / pss(xen))}, goal <= 2x); cold slots are opt-in (XENPLAN_SLOTS)`,
+      // The cold path is not bounded by default (slots are opt-in and bound only the phase
+      // after Node's start): this goal is met through the agent only, and says so.
+      `goal 3 ${agentPss <= pss(xen) * 2 ? 'PARTLY ' : 'NOT MET'} boot storm of ${results.stormSize}, peak PSS summed: Xen ${mib(pss(xen))} MiB, agent ${mib(agentPss)} MiB (${x2(agentPss / pss(xen))}), cold ${mib(pss(cold))} MiB (${x2(pss(cold) / pss(xen))}, unbounded unless XENPLAN_SLOTS)`,
     );
   }
   lines.push('goal 4 see README, Performance: these rows, with the date, load and node -e 0 of the run');

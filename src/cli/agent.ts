@@ -29,6 +29,29 @@ Stops on SIGTERM or SIGINT, removing its file. Runs in the foreground (a systemd
 service: see README, Performance).
 `;
 
+/**
+ * Events run at once; the rest wait their turn. Each event has synchronous stretches (sysfs
+ * reads, planning): a hundred at once would hold up the `ok` the launchers wait for (10 s)
+ * and send them all to the cold path under a boot storm.
+ */
+const RUNNING_MAX = 8;
+let running = 0;
+const queue: (() => void)[] = [];
+
+async function turn(): Promise<void> {
+  if (running < RUNNING_MAX) {
+    running += 1;
+    return;
+  }
+  await new Promise<void>((resolve) => queue.push(resolve));
+}
+
+function done(): void {
+  const next = queue.shift();
+  if (next) next();
+  else running -= 1;
+}
+
 export function agentFile(env: Context['env']): string {
   return join(env.XENPLAN_RUN_DIR || '/run/xenplan', 'agent');
 }
@@ -107,7 +130,16 @@ function serve(socket: Socket, token: string, base: Context): void {
       return;
     }
     socket.write('ok\n');
-    void runEvent(base, request).then((reply) => socket.end(reply));
+    void (async () => {
+      await turn();
+      try {
+        // A launcher that stopped waiting runs the event itself: never both.
+        if (socket.readyState !== 'open') return;
+        socket.end(await runEvent(base, request));
+      } finally {
+        done();
+      }
+    })();
   });
 }
 

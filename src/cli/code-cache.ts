@@ -25,7 +25,7 @@ import {
 import { join } from 'node:path';
 import { Script } from 'node:vm';
 
-export const DEFAULT_CACHE_DIR = '/var/cache/xenplan';
+export const DEFAULT_CACHE_DIR = '/var/cache/xenplan/v8';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -40,8 +40,8 @@ type Wrapped = (
 
 /**
  * Where the cache of this application on this Node lives, or undefined when caching is off:
- * XENPLAN_CODE_CACHE=off, or no XENPLAN_CACHE_DIR and no /var/cache/xenplan (`xenplan install`
- * makes it), so a bundle merely run on a host leaves nothing behind.
+ * XENPLAN_CODE_CACHE=off, or no XENPLAN_CACHE_DIR and no /var/cache/xenplan/v8 (an admin
+ * makes it, mode 0700), so a bundle merely run on a host (or by its tests) leaves nothing.
  */
 export function cacheFile(env: Env, appHash: string): string | undefined {
   if (env.XENPLAN_CODE_CACHE === 'off') return undefined;

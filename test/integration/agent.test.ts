@@ -136,6 +136,22 @@ describe.runIf(can.ok)('vif-xenplan and xenplan agent', () => {
     }
   });
 
+  it('40 concurrent onlines, then offlines, all through the agent (none falls back)', async () => {
+    const domids = Array.from({ length: 40 }, (_, i) => 60 + i);
+    for (const d of domids) {
+      dom0.ip('link', 'add', `vif${d}.0`, 'type', 'veth', 'peer', 'name', `g${d}`);
+      xen.addVif(d, 0, { bridge: 'xenbr0' });
+    }
+    for (const what of ['online', 'offline']) {
+      const runs = await Promise.all(
+        domids.map((d) => event('agent', [what, 'type_if=vif'], libxlEnv(d, 0))),
+      );
+      expect(runs.filter((r) => r.status !== 0 || r.stderr !== '')).toEqual([]);
+    }
+    for (const d of domids) expect(state(d).status).toBe('connected');
+    expect(domids.filter((d) => dom0.link(`vif${d}.0`).master !== undefined)).toEqual([]);
+  }, 120_000);
+
   it('installed beside the copy xenplan install makes (vif-xenplan), under another name: both paths find it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'xenplan-layout-'));
     try {
