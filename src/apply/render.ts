@@ -46,8 +46,3 @@ function hereDocument(command: string, input: string): string[] {
   while (body.split('\n').includes(end)) end = `${end}_`;
   return [`${command} <<'${end}'`, ...body.split('\n'), end];
 }
-
-/** Plan → the JSON document printed by `--dry-run --json`. */
-export function renderJson(plan: Plan, extra: Record<string, unknown> = {}): string {
-  return `${JSON.stringify({ ...extra, steps: plan.steps, warnings: plan.warnings, xenstore: plan.xenstore }, null, 2)}\n`;
-}

@@ -27,6 +27,7 @@ function stepRecord(step: Step): Record<string, unknown> {
     argv: [...step.argv],
     reason: step.reason,
     disruptive: step.disruptive,
+    ...(step.input === undefined ? {} : { input: step.input }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { applySteps } from '../apply/apply.ts';
 import { markDir, writeMark } from '../apply/mark.ts';
-import { renderJson, renderScript } from '../apply/render.ts';
+import { renderScript } from '../apply/render.ts';
+import { planPayload, renderReport } from '../apply/report.ts';
 import { XenplanError } from '../model/error.ts';
 import { makePlan } from '../model/plan.ts';
 import { type GuestChainState, observeAntispoof } from '../observe/antispoof.ts';
@@ -57,13 +58,25 @@ export async function runAntispoof(ctx: Context, args: readonly string[]): Promi
   ];
   const plan = makePlan(steps);
   if (flags['dry-run']) {
-    ctx.out(flags.json ? renderJson(plan) : renderScript(plan, { title: 'xenplan antispoof gc' }));
+    ctx.out(
+      flags.json
+        ? renderReport({ command: 'antispoof gc', ok: true, changed: false, dryRun: true }, planPayload(plan))
+        : renderScript(plan, { title: 'xenplan antispoof gc' }),
+    );
     return 0;
   }
   await applySteps(ctx.runner, steps);
+  if (flags.json)
+    ctx.out(
+      renderReport(
+        { command: 'antispoof gc', ok: true, changed: steps.length > 0, dryRun: false },
+        planPayload(plan),
+      ),
+    );
   // Marks of vifs that are gone: their offline never ran (or died before it finished).
-  for (const name of marked) if (!exists(name)) writeMark(`${markDir(ctx.env)}/${name}`, null);
-  ctx.out(steps.length === 0 ? 'nothing to do\n' : `${steps.map((s) => s.reason).join('\n')}: done\n`);
+  for (const name of marked)
+    if (!exists(name)) writeMark(`${markDir(ctx.env)}/${name}`, null);
+    else ctx.out(steps.length === 0 ? 'nothing to do\n' : `${steps.map((s) => s.reason).join('\n')}: done\n`);
   return 0;
 }
 
@@ -86,7 +99,14 @@ function status(
   const rows = guests.map((g) => ({ ...g, exists: exists(g.vif) }));
   const missing = missingRules(guests, marked, exists);
   const stale = rows.filter((g) => !g.exists).map((g) => g.vif);
-  if (json) ctx.out(`${JSON.stringify({ guests: rows, missing, stale }, null, 2)}\n`);
+  const code = missing.length > 0 || stale.length > 0 ? 3 : 0;
+  if (json)
+    ctx.out(
+      renderReport(
+        { command: 'antispoof status', ok: code === 0, changed: false, dryRun: false },
+        { guests: rows, missing, stale },
+      ),
+    );
   else {
     if (rows.length === 0) ctx.out('no guest is filtered (table bridge xenplan has no guest chain)\n');
     for (const g of rows) {
@@ -106,5 +126,5 @@ function status(
         `${name}: vif-script filtered it but its rules are gone; xenplan antispoof gc puts them back\n`,
       );
   }
-  return missing.length > 0 || stale.length > 0 ? 3 : 0;
+  return code;
 }

@@ -23,6 +23,8 @@ const KNOWN = new Set([
   'help',
   'version',
   'manpage',
+  'antispoof status',
+  'antispoof gc',
 ]);
 
 /**
@@ -45,6 +47,7 @@ function nameOf(role: Role, argv: readonly string[]): string {
   switch (first) {
     case 'network':
     case 'vif':
+    case 'antispoof':
       return `${first} ${second ?? ''}`.trim();
     case 'plan':
       return 'network start';

@@ -6,6 +6,7 @@ import { Capture } from '../support/capture.ts';
 import { requireCommand, requireNetns } from '../support/env.ts';
 import { dhcpDiscover, gratuitousArp, routerAdvert, sendFrame, udp4 } from '../support/frames.ts';
 import { cable, Netns } from '../support/netns.ts';
+import { expectReport } from '../support/schema.ts';
 import { libxlEnv, XenHost } from '../support/xen.ts';
 
 // Per-guest antispoofing through the built bundle as libxl runs it, with real traffic: a guest
@@ -33,7 +34,9 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
   const vif = (args: string[]) => scripts.run('vif-script', args, { ns: dom0, env: env() });
   const dropped = (): Record<string, number> => {
     const run = scripts.run('xenplan', ['antispoof', 'status', '--json'], { ns: dom0, env: xen.env() });
-    const guest = JSON.parse(run.stdout).guests.find((x: { vif: string }) => x.vif === 'vif5.0');
+    const guest = (
+      expectReport(run.stdout).guests as { vif: string; dropped: Record<string, number> }[]
+    ).find((x: { vif: string }) => x.vif === 'vif5.0');
     return guest?.dropped ?? {};
   };
   /** A frame the filter lets through, sent after the ones under test: once it is counted, they were too or never came. */
@@ -102,7 +105,7 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
 
   it('a converged guest plans nothing', () => {
     const dry = vif(['online', 'type_if=vif', '--dry-run', '--json']);
-    expect(JSON.parse(dry.stdout).steps).toEqual([]);
+    expect(expectReport(dry.stdout).steps).toEqual([]);
   });
 
   it('the guest pings the gateway from its own address', () => {
@@ -173,7 +176,7 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
     expect(run.status).toBe(0);
     const status = scripts.run('xenplan', ['antispoof', 'status', '--json'], { ns: dom0, env: xen.env() });
     expect(status.status).toBe(0);
-    expect(JSON.parse(status.stdout).guests).toEqual([]);
+    expect(expectReport(status.stdout).guests).toEqual([]);
     const table = dom0.exec(['nft', 'list', 'table', 'bridge', 'xenplan']).stdout;
     expect(table).not.toContain('vif5.0');
     expect(table).toContain('iifname vmap @vifs');
@@ -198,8 +201,8 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
     const dry = xenplan('antispoof', 'gc', '--dry-run');
     expect(dry.stdout).toContain('# [firewall] rules of vifs that no longer exist: vif6.0\n');
     expect(xenplan('antispoof', 'gc').stdout).toBe('rules of vifs that no longer exist: vif6.0: done\n');
-    const after = JSON.parse(xenplan('antispoof', 'status', '--json').stdout);
-    expect(after.guests.map((x: { vif: string }) => x.vif)).toEqual(['vif7.0']);
+    const after = expectReport(xenplan('antispoof', 'status', '--json').stdout);
+    expect((after.guests as { vif: string }[]).map((x) => x.vif)).toEqual(['vif7.0']);
     expect(xenplan('antispoof', 'status').status).toBe(0);
     // A firewall reload flushes everything: status says so, gc puts the rules back.
     expect(dom0.exec(['nft', 'flush', 'ruleset']).status).toBe(0);
@@ -209,8 +212,8 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
       'vif7.0: vif-script filtered it but its rules are gone; xenplan antispoof gc puts them back\n',
     );
     expect(xenplan('antispoof', 'gc').status).toBe(0);
-    const restored = JSON.parse(xenplan('antispoof', 'status', '--json').stdout);
-    expect(restored.guests.map((x: { vif: string; mapped: boolean }) => [x.vif, x.mapped])).toEqual([
+    const restored = expectReport(xenplan('antispoof', 'status', '--json').stdout);
+    expect((restored.guests as { vif: string; mapped: boolean }[]).map((x) => [x.vif, x.mapped])).toEqual([
       ['vif7.0', true],
     ]);
     expect(xenplan('antispoof', 'status').status).toBe(0);

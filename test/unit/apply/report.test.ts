@@ -53,7 +53,7 @@ describe('the JSON contract (schema/xenplan-1.schema.json)', () => {
     expect(
       validate({ schema: 'xenplan/1', command: 'x', ok: true, changed: null, dryRun: false, steps: [{}] }),
     ).toEqual([
-      '$.command: "x" is not one of ["network start","network stop","network status","network confirm","network","vif online","vif offline","vif add","vif remove","vif","doctor","install","uninstall","bridge-port","lab","help","version","manpage","xenplan"]',
+      '$.command: "x" is not one of ["network start","network stop","network status","network confirm","network","vif online","vif offline","vif add","vif remove","vif","doctor","install","uninstall","bridge-port","lab","help","version","manpage","antispoof status","antispoof gc","antispoof","xenplan"]',
       '$.steps[0]: missing id',
       '$.steps[0]: missing phase',
       '$.steps[0]: missing argv',
