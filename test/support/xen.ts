@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BUNDLE } from './bundle.ts';
@@ -33,12 +33,15 @@ export class XenHost {
 
   /** Environment every hotplug run gets (besides what the toolstack sets). */
   env(): Record<string, string> {
+    // A named config file must exist for network-script (an empty one says nothing).
+    const config = join(this.dir, 'xenplan.conf');
+    if (!existsSync(config)) writeFileSync(config, '');
     return {
       XENSTORED_PATH: this.socket,
       XENPLAN_LOG_DIR: join(this.dir, 'log'),
       XENPLAN_RUN_DIR: join(this.dir, 'run'),
       // Never the host's /etc/xen/xenplan.conf: a test writes this one when it needs settings.
-      XENPLAN_CONFIG: join(this.dir, 'xenplan.conf'),
+      XENPLAN_CONFIG: config,
       XENPLAN_CACHE_DIR: join(this.dir, 'cache'),
     };
   }
