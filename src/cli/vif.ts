@@ -9,6 +9,7 @@ import type { VifDesired, VifIdentity } from '../model/vif.ts';
 import type { VifMode } from '../model/vif-mode.ts';
 import { observePortVlans } from '../observe/port-vlan.ts';
 import { listBridges, observeLinks } from '../observe/sysfs.ts';
+import { vlanWarnings } from '../plan/port-vlan.ts';
 import { chooseBridge, offlineDevice, planVifOffline, planVifOnline } from '../plan/vif.ts';
 import { BACKEND_KEYS, type BackendValues, validateBackend } from '../xen/backend.ts';
 import { asksPerson, type HotplugRequest, parseHotplugRequest } from '../xen/hotplug.ts';
@@ -197,7 +198,8 @@ async function attach(
     backend.vlans
       ? observePortVlans(ctx.runner, ctx.files, bridge, name, findLink(now, name)?.master === bridge)
       : Promise.resolve(undefined);
-  const plan = planVifOnline(want, host, writes, await vlansOf(host));
+  const portVlans = await vlansOf(host);
+  const plan = planVifOnline(want, host, writes, portVlans);
   if (request.dryRun) {
     printPlan(ctx, request, plan, `${name} in ${bridge}`);
     return 'dry-run';
@@ -207,6 +209,9 @@ async function attach(
     return planVifOnline(want, now, writes, await vlansOf(now));
   });
   if (writes.length > 0) await xs.writeMany(writes);
+  if (backend.vlans && portVlans)
+    for (const warning of vlanWarnings(name, bridge, backend.vlans, portVlans))
+      ctx.err(`vif-script: ${warning}\n`);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
 }
 
