@@ -1,6 +1,8 @@
 import type { DoctorInput } from '../model/doctor.ts';
 import type { HostState } from '../model/host.ts';
 import type { FileReader, Runner } from '../model/ports.ts';
+import type { PortVlan } from '../model/vlan.ts';
+import { parseVlansByPort } from './port-vlan.ts';
 
 /**
  * The live facts `xenplan doctor` reviews beyond HostState: /proc/net/bonding, the FORWARD
@@ -8,7 +10,10 @@ import type { FileReader, Runner } from '../model/ports.ts';
  * source is optional: a missing tool or an unreadable file leaves its part out, it never
  * fails the review.
  */
-export type LiveDoctorFacts = Pick<DoctorInput, 'bondProc' | 'firewall' | 'brNetfilterLoaded' | 'kernelLog'>;
+export type LiveDoctorFacts = Pick<
+  DoctorInput,
+  'bondProc' | 'firewall' | 'brNetfilterLoaded' | 'kernelLog' | 'bridgeVlans'
+>;
 
 export type FirewallFacts = NonNullable<DoctorInput['firewall']>;
 
@@ -25,6 +30,7 @@ export async function observeDoctorFacts(
     firewall?: FirewallFacts;
     brNetfilterLoaded: boolean;
     kernelLog?: string[];
+    bridgeVlans?: Record<string, PortVlan[]>;
   } = { brNetfilterLoaded: isBrNetfilterLoaded(files) };
 
   const bondProc = readBondProc(files);
@@ -36,6 +42,12 @@ export async function observeDoctorFacts(
   const dmesg = await runner.run(['dmesg']);
   if (dmesg.exitCode === 0)
     facts.kernelLog = parseKernelLog(dmesg.stdout, new Set(host.links.map((l) => l.name)));
+
+  // Port VLANs matter only on a VLAN-aware bridge; without one, no process is spent on them.
+  if (host.links.some((l) => l.bridge?.vlanFiltering === true)) {
+    const vlans = await runner.run(['bridge', '-j', 'vlan', 'show']);
+    if (vlans.exitCode === 0) facts.bridgeVlans = Object.fromEntries(parseVlansByPort(vlans.stdout));
+  }
 
   return facts;
 }
