@@ -140,10 +140,14 @@ export async function runVif(
 async function readBackend(
   xs: XenstoreClient,
   backend: string,
+  mode: VifMode,
 ): Promise<BackendValues & { disableUdev: boolean }> {
   const values = await xs.readMany([...BACKEND_KEYS.map((k) => `${backend}/${k}`), 'libxl/disable_udev']);
   const keys = Object.fromEntries(BACKEND_KEYS.map((k, i) => [k, values[i]]));
-  return { ...validateBackend(keys), disableUdev: values[BACKEND_KEYS.length] !== undefined };
+  return {
+    ...validateBackend(keys, mode === 'ovs' ? 'ovs' : 'linux'),
+    disableUdev: values[BACKEND_KEYS.length] !== undefined,
+  };
 }
 
 async function attach(
@@ -153,7 +157,7 @@ async function attach(
   deadline: EventDeadline,
   mode: VifMode,
 ): Promise<string> {
-  const backend = await readBackend(xs, request.backend);
+  const backend = await readBackend(xs, request.backend, mode);
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
   if (ctx.env.UDEV_CALL === '1' && backend.disableUdev)
     return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
