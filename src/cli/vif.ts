@@ -14,6 +14,7 @@ import type { VifMode } from '../model/vif-mode.ts';
 import { observePortVlans } from '../observe/port-vlan.ts';
 import { listBridges, observeLinks } from '../observe/sysfs.ts';
 import { type AntispoofChange, planAntispoofOffline, planAntispoofOnline } from '../plan/antispoof.ts';
+import { vlanWarnings } from '../plan/port-vlan.ts';
 import { chooseBridge, offlineDevice, planVifOffline, planVifOnline } from '../plan/vif.ts';
 import { BACKEND_KEYS, type BackendValues, validateBackend } from '../xen/backend.ts';
 import { asksPerson, type HotplugRequest, parseHotplugRequest } from '../xen/hotplug.ts';
@@ -175,10 +176,14 @@ export async function runVif(
 async function readBackend(
   xs: XenstoreClient,
   backend: string,
+  mode: VifMode,
 ): Promise<BackendValues & { disableUdev: boolean }> {
   const values = await xs.readMany([...BACKEND_KEYS.map((k) => `${backend}/${k}`), 'libxl/disable_udev']);
   const keys = Object.fromEntries(BACKEND_KEYS.map((k, i) => [k, values[i]]));
-  return { ...validateBackend(keys), disableUdev: values[BACKEND_KEYS.length] !== undefined };
+  return {
+    ...validateBackend(keys, mode === 'ovs' ? 'ovs' : 'linux'),
+    disableUdev: values[BACKEND_KEYS.length] !== undefined,
+  };
 }
 
 async function attach(
@@ -188,7 +193,7 @@ async function attach(
   deadline: EventDeadline,
   mode: VifMode,
 ): Promise<string> {
-  const backend = await readBackend(xs, request.backend);
+  const backend = await readBackend(xs, request.backend, mode);
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
   if (ctx.env.UDEV_CALL === '1' && backend.disableUdev)
     return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
@@ -237,22 +242,30 @@ async function attach(
       : Promise.resolve(undefined);
   const mark = markPath(ctx.env, name);
   const guest = { name, ...(backend.mac === undefined ? {} : { mac: backend.mac }), ips: backend.ips };
-  const planBoth = async (state: typeof host): Promise<{ plan: Plan; filter: AntispoofChange }> => {
-    const vif = planVifOnline(want, state, writes, await vlansOf(state));
+  const planBoth = async (
+    state: typeof host,
+    vlans: Awaited<ReturnType<typeof vlansOf>>,
+  ): Promise<{ plan: Plan; filter: AntispoofChange }> => {
+    const vif = planVifOnline(want, state, writes, vlans);
     // The device exists (planVifOnline said so) under one of its two names.
     const ifindex = (findLink(state, name) ?? findLink(state, request.dev))?.ifindex ?? 0;
     const filter = planAntispoofOnline(settings.antispoof, guest, ifindex, ctx.files.read(mark));
     // Rules first: the guest's port is filtered before it forwards a single frame.
     return { plan: makePlan([...filter.steps, ...vif.steps], vif.warnings, vif.xenstore), filter };
   };
-  const { plan, filter } = await planBoth(host);
+  const portVlans = await vlansOf(host);
+  const { plan, filter } = await planBoth(host, portVlans);
   if (request.dryRun) {
     printPlan(ctx, request, plan, `${name} in ${bridge}`);
     return 'dry-run';
   }
   await applyWithMark(ctx, plan, filter, mark);
-  checkConverged(plan.steps.length, (await planBoth(observe())).plan);
+  const now = observe();
+  checkConverged(plan.steps.length, (await planBoth(now, await vlansOf(now))).plan);
   if (writes.length > 0) await xs.writeMany(writes);
+  if (backend.vlans && portVlans)
+    for (const warning of vlanWarnings(name, bridge, backend.vlans, portVlans))
+      ctx.err(`vif-script: ${warning}\n`);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
 }
 

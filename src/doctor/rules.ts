@@ -7,13 +7,15 @@ import { LINK_MONITOR_RULES } from './link-monitor.ts';
 import { MTU_RULES } from './mtu.ts';
 import { NETFILTER_RULES } from './netfilter.ts';
 import type { Rule } from './rule.ts';
+import { VLAN_RULES } from './vlan.ts';
 import { XEN_RULES } from './xen.ts';
 
 export type { Rule } from './rule.ts';
 
 /**
  * Every doctor rule: the 25 of research/bonding-lint-rules.md §3 (BOND001-015, BR001-004,
- * IP001, ARP001-002, NF001-002, MTU001), then xenplan's own notes (XEN001, IFCFG001).
+ * IP001, ARP001-002, NF001-002, MTU001), then the VLAN rules (VLAN001-002) and xenplan's own
+ * notes (XEN001, XEN002, IFCFG001).
  *
  * Declared facts the rules read from `NetworkDesired.topology` (free key/value map):
  * - `switches` = `separate` | `stacked` | `single`: where the bond's slaves end. Only
@@ -38,6 +40,7 @@ export const RULES: readonly Rule[] = [
   ...ADDRESS_RULES,
   ...NETFILTER_RULES,
   ...MTU_RULES,
+  ...VLAN_RULES,
   // xenplan-specific notes, not research rules:
   ...XEN_RULES,
   ...IFCFG_RULES,

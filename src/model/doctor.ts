@@ -1,5 +1,6 @@
 import type { HostState } from './host.ts';
 import type { NetworkDesired } from './network.ts';
+import type { PortVlan } from './vlan.ts';
 
 /**
  * Everything `xenplan doctor` reviews, gathered by the caller (cli) beforehand: doctor itself
@@ -33,6 +34,11 @@ export interface DoctorInput {
   readonly dhcpClients?: readonly DhcpClient[];
   /** ifcfg lines read but not used, with why (IFCFG001). */
   readonly ignored?: readonly IgnoredSetting[];
+  /**
+   * Every bridge port's VLANs (`bridge -j vlan show`; a bridge's own entry is its `self` VLANs),
+   * by port name; read only when some bridge filters VLANs.
+   */
+  readonly bridgeVlans?: Readonly<Record<string, readonly PortVlan[]>>;
   /** vif name → its xenstore `ip` key, when known. */
   readonly vifIps?: Readonly<Record<string, string>>;
 }

@@ -18,6 +18,15 @@ export interface BridgeState {
   readonly helloTime: number;
   readonly maxAge: number;
   readonly nfCallIptables?: number;
+  /** VLAN-aware (vlan_filtering 1): ports carry only the VIDs given to them. */
+  readonly vlanFiltering?: boolean;
+}
+
+/** An 802.1Q VLAN device (`bond0.100`): its VID and the device it tags onto. */
+export interface VlanState {
+  readonly id: number;
+  /** The real device (ip's `link`), by name. */
+  readonly parent: string;
 }
 
 export interface Link {
@@ -38,6 +47,7 @@ export interface Link {
   readonly macPinned?: boolean;
   readonly bond?: BondState;
   readonly bridge?: BridgeState;
+  readonly vlan?: VlanState;
   /** For a veth: the peer's interface index (the `link` of ip -j, resolved to a name when local). */
   readonly peer?: string;
   /** The loopback device (IFF_LOOPBACK). Read on the vif path only. */

@@ -66,4 +66,6 @@ export interface PortVlanState {
   readonly defaultPvid: number;
   /** The port's VLANs now; undefined when it is not a port of the bridge yet. */
   readonly have?: readonly PortVlan[];
+  /** The VIDs each other non-guest port of the bridge (its uplinks) carries, when read. */
+  readonly uplinks?: Readonly<Record<string, readonly number[]>>;
 }

@@ -1,6 +1,8 @@
 import type { DhcpClient, DoctorInput } from '../model/doctor.ts';
 import type { HostState } from '../model/host.ts';
 import type { FileReader, Runner } from '../model/ports.ts';
+import type { PortVlan } from '../model/vlan.ts';
+import { parseVlansByPort } from './port-vlan.ts';
 
 /**
  * The live facts `xenplan doctor` reviews beyond HostState: /proc/net/bonding, the FORWARD
@@ -10,7 +12,7 @@ import type { FileReader, Runner } from '../model/ports.ts';
  */
 export type LiveDoctorFacts = Pick<
   DoctorInput,
-  'bondProc' | 'firewall' | 'brNetfilterLoaded' | 'kernelLog' | 'dhcpClients'
+  'bondProc' | 'firewall' | 'brNetfilterLoaded' | 'kernelLog' | 'dhcpClients' | 'bridgeVlans'
 >;
 
 export type FirewallFacts = NonNullable<DoctorInput['firewall']>;
@@ -29,6 +31,7 @@ export async function observeDoctorFacts(
     brNetfilterLoaded: boolean;
     kernelLog?: string[];
     dhcpClients?: DhcpClient[];
+    bridgeVlans?: Record<string, PortVlan[]>;
   } = { brNetfilterLoaded: isBrNetfilterLoaded(files) };
 
   const dhcpClients = readDhcpClients(files, host);
@@ -43,6 +46,12 @@ export async function observeDoctorFacts(
   const dmesg = await runner.run(['dmesg']);
   if (dmesg.exitCode === 0)
     facts.kernelLog = parseKernelLog(dmesg.stdout, new Set(host.links.map((l) => l.name)));
+
+  // Port VLANs matter only on a VLAN-aware bridge; without one, no process is spent on them.
+  if (host.links.some((l) => l.bridge?.vlanFiltering === true)) {
+    const vlans = await runner.run(['bridge', '-j', 'vlan', 'show']);
+    if (vlans.exitCode === 0) facts.bridgeVlans = Object.fromEntries(parseVlansByPort(vlans.stdout));
+  }
 
   return facts;
 }

@@ -41,6 +41,9 @@ function toLink(entry: Json): Link {
   if (kind === 'veth' && peer) link.peer = peer;
   if (kind === 'bridge') link.bridge = toBridge(data);
   if (kind === 'bond') link.bond = toBond(data);
+  // ip names a VLAN device's real device in `link` too (without `@` when in this namespace).
+  const vid = num(data.id);
+  if (kind === 'vlan' && peer && vid !== undefined) link.vlan = { id: vid, parent: peer };
   return link;
 }
 
@@ -53,6 +56,8 @@ function toBridge(data: Json): BridgeState {
   };
   const nf = num(data.nf_call_iptables);
   if (nf !== undefined) state.nfCallIptables = nf;
+  const filtering = num(data.vlan_filtering);
+  if (filtering !== undefined) state.vlanFiltering = filtering === 1;
   return state;
 }
 

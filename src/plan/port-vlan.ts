@@ -84,3 +84,27 @@ export function planPortVlans(
   }
   return steps;
 }
+
+/**
+ * The common VLAN mistake, said at once: a VID the guest's port carries that no uplink port
+ * of the bridge carries, so the guest's traffic on it never leaves dom0.
+ */
+export function vlanWarnings(
+  name: string,
+  bridge: string,
+  want: readonly PortVlan[],
+  state: PortVlanState,
+): string[] {
+  const uplinks = Object.entries(state.uplinks ?? {});
+  if (uplinks.length === 0) return [];
+  const carried = new Set(uplinks.flatMap(([, vids]) => vids));
+  const missing = want.map((v) => v.vid).filter((vid) => !carried.has(vid));
+  if (missing.length === 0) return [];
+  const which = uplinks
+    .map(([port, vids]) => `${port} carries ${vids.length === 0 ? 'none' : vids.join(',')}`)
+    .join('; ');
+  const [first] = uplinks[0]!;
+  return [
+    `VLAN ${missing.join(', ')} of ${name} is on no uplink port of ${bridge} (${which}): its traffic never leaves dom0; add it there, e.g. bridge vlan add dev ${first} vid ${missing[0]}`,
+  ];
+}

@@ -5,7 +5,7 @@ import { makePlan, type Plan, type Step, type XenstoreWrite } from '../model/pla
 import { PORT_MAC, renameMark, type VifDesired, type VifIdentity } from '../model/vif.ts';
 import type { PortVlanState } from '../model/vlan.ts';
 import { ip } from './command.ts';
-import { planPortVlans } from './port-vlan.ts';
+import { planPortVlans, vlanWarnings } from './port-vlan.ts';
 import { makeStep } from './step.ts';
 
 export interface BridgeRequest {
@@ -210,7 +210,8 @@ export function planVifOnline(
           `${name} mtu ${want.mtu} is below ${bridge}'s ${bridgeLink.mtu}: the kernel lowers ${bridge}'s MTU to ${want.mtu} for every port`,
         ]
       : [];
-  return makePlan(steps, warnings, xenstore);
+  const vlanNotes = want.vlans && portVlans ? vlanWarnings(name, bridge, want.vlans, portVlans) : [];
+  return makePlan(steps, [...warnings, ...vlanNotes], xenstore);
 }
 
 /** offline / remove: down, out of its bridge. A device already gone plans nothing. */

@@ -22,16 +22,17 @@ const FRONTEND = /^\/local\/domain\/[0-9]+\/device\/vif\/[0-9]+$/;
 
 /**
  * Validates what xenstore holds (values from a guest's config: never trusted). Every problem
- * is collected and reported at once, naming the key and the value.
+ * is collected and reported at once, naming the key and the value. On Open vSwitch the bridge
+ * key is Xen's port spec (`ovsbr0.10:20:30`), not an interface name: its parser checks it.
  */
-export function validateBackend(keys: BackendKeys): BackendValues {
+export function validateBackend(keys: BackendKeys, bridgeSyntax: 'linux' | 'ovs' = 'linux'): BackendValues {
   const problems: string[] = [];
   const note = (problem: string | undefined) => {
     if (problem) problems.push(problem);
   };
   const values: { -readonly [K in keyof BackendValues]: BackendValues[K] } = { ips: [] };
   if (keys.bridge !== undefined && keys.bridge !== '') {
-    note(checkInterfaceName(keys.bridge, 'bridge'));
+    if (bridgeSyntax === 'linux') note(checkInterfaceName(keys.bridge, 'bridge'));
     values.bridge = keys.bridge;
   }
   if (keys.mac !== undefined && keys.mac !== '') {

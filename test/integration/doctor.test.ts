@@ -184,9 +184,7 @@ describe('xenplan doctor --help', () => {
       ...['BOND007', 'BOND008', 'BOND009', 'BOND010', 'BOND011', 'BOND012'],
       ...['BOND013', 'BOND014', 'BOND015'],
       ...['BR001', 'BR002', 'BR003', 'BR004', 'IP001', 'ARP001', 'ARP002', 'NF001', 'NF002', 'MTU001'],
-      'XEN001',
-      'XEN002',
-      'IFCFG001',
+      ...['VLAN001', 'VLAN002', 'XEN001', 'XEN002', 'IFCFG001'],
     ]);
     expect(run.stdout).toContain(
       '  BOND001  rr-under-bridge (error)\n           a bridged bond in balance-rr sprays guest frames over all slaves (MAC\n           flapping, loops, loss)\n',

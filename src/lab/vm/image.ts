@@ -4,18 +4,18 @@
  * into what QEMU boots, in one fixed cache directory that later runs reuse:
  *
  *   <cache>/debs/*.deb           the downloads (~75 MB)
- *   <cache>/image/xen            the hypervisor, gunzipped (QEMU's multiboot loader wants ELF)
- *   <cache>/image/vmlinux        the kernel as a plain ELF, for dom0 and the guests: Xen (and
+ *   <cache>/image-vN/xen         the hypervisor, gunzipped (QEMU's multiboot loader wants ELF)
+ *   <cache>/image-vN/vmlinux     the kernel as a plain ELF, for dom0 and the guests: Xen (and
  *                                libxl) unpacking the xz bzImage under TCG takes minutes
- *   <cache>/image/vmlinuz        the same kernel as Debian ships it (a bzImage)
- *   <cache>/image/busybox        static busybox for the initramfs images
- *   <cache>/image/root/          the packages' files with /lib, /bin, /sbin folded into /usr
+ *   <cache>/image-vN/vmlinuz     the same kernel as Debian ships it (a bzImage)
+ *   <cache>/image-vN/busybox     static busybox for the initramfs images
+ *   <cache>/image-vN/root/       the packages' files with /lib, /bin, /sbin folded into /usr
  *                                (merged-/usr, like the host's root it is layered over), and
  *                                the modules' depmod index: the upper read-only layer of
  *                                dom0's root
- *   <cache>/image/image.json     versions and sizes; written last, so its presence means done
+ *   <cache>/image-vN/image.json  versions and sizes; written last, so its presence means done
  *
- * A half-built image (interrupted, two builders at once) never becomes `image/`: each build
+ * A half-built image (interrupted, two builders at once) never becomes `image-vN/`: each build
  * happens in its own temporary directory that is renamed into place when complete.
  */
 import { execFile } from 'node:child_process';
@@ -56,10 +56,20 @@ export const VM_PACKAGES: readonly string[] = [
   'libyajl2',
   'linux-image-amd64',
   'busybox-static',
+  // Open vSwitch for the vif-xenplan-ovs kernel test: the daemons and ovs-vsctl, and the one
+  // library of theirs a Debian host does not already have (the rest come from the host's /).
+  'openvswitch-switch',
+  'openvswitch-common',
+  'libxdp1',
 ];
 
-/** Bumped when the layout of image/ changes, so an old cache is rebuilt rather than misread. */
-const LAYOUT = 1;
+/**
+ * Bumped when the image's layout or package set changes. Each version builds into a directory
+ * of its own (`image-v2`), so a new version rebuilds while an older checkout sharing the cache
+ * keeps its image (renaming over a full `image/` would fail).
+ */
+const LAYOUT = 2;
+const IMAGE_DIR = `image-v${LAYOUT}`;
 
 export interface VmImage {
   readonly dir: string;
@@ -125,7 +135,7 @@ function imageOf(dir: string): VmImage | undefined {
 
 /** The cached image, or undefined when it has not been built yet. */
 export function cachedVmImage(cache: string): VmImage | undefined {
-  return imageOf(join(cache, 'image'));
+  return imageOf(join(cache, IMAGE_DIR));
 }
 
 /** The cached image, building it first (download, unpack, extract) when missing. */
@@ -165,12 +175,12 @@ export async function ensureVmImage(
     const info: ImageInfo = { layout: LAYOUT, kernel, packages, downloadBytes };
     writeFileSync(join(build, 'image.json'), `${JSON.stringify(info, null, 2)}\n`);
     try {
-      renameSync(build, join(cache, 'image'));
+      renameSync(build, join(cache, IMAGE_DIR));
     } catch {
       // another builder finished first; its image is as good as ours
     }
     const image = cachedVmImage(cache);
-    if (!image) throw new XenplanError('environment', `the VM image in ${cache}/image is unreadable`);
+    if (!image) throw new XenplanError('environment', `the VM image in ${cache}/${IMAGE_DIR} is unreadable`);
     return image;
   } finally {
     rmSync(build, { recursive: true, force: true });

@@ -16,8 +16,15 @@ const RESEARCH_IDS = [
 ];
 
 describe('RULES', () => {
-  it('holds the 25 research rules in order, then XEN001, XEN002 and IFCFG001', () => {
-    expect(RULES.map((r) => r.id)).toEqual([...RESEARCH_IDS, 'XEN001', 'XEN002', 'IFCFG001']);
+  it('holds the 25 research rules in order, then VLAN001-002, XEN001, XEN002 and IFCFG001', () => {
+    expect(RULES.map((r) => r.id)).toEqual([
+      ...RESEARCH_IDS,
+      'VLAN001',
+      'VLAN002',
+      'XEN001',
+      'XEN002',
+      'IFCFG001',
+    ]);
   });
 
   it('gives every rule a unique kebab-case name and a one-line summary', () => {

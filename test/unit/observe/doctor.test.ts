@@ -183,6 +183,28 @@ describe('observeDoctorFacts', () => {
     expect(runner.calls.map((c) => c.argv)).toEqual([['iptables', '-w', '-S', 'FORWARD'], ['dmesg']]);
   });
 
+  it("reads every port's VLANs when a bridge filters VLANs", async () => {
+    const filtering = host([
+      link('xenbr0', {
+        kind: 'bridge',
+        bridge: { stp: false, forwardDelay: 0, helloTime: 200, maxAge: 2000, vlanFiltering: true },
+      }),
+      link('bond0', { master: 'xenbr0' }),
+    ]);
+    const vlans = JSON.stringify([
+      { ifname: 'bond0', vlans: [{ vlan: 1, flags: ['PVID', 'Egress Untagged'] }, { vlan: 100 }] },
+    ]);
+    const runner = new FakeRunner((argv) => (argv[0] === 'bridge' ? { stdout: vlans } : { exitCode: 1 }));
+    const facts = await observeDoctorFacts(runner, fakeFiles({}), filtering);
+    expect(facts.bridgeVlans).toEqual({
+      bond0: [
+        { vid: 1, pvid: true, untagged: true },
+        { vid: 100, pvid: false, untagged: false },
+      ],
+    });
+    expect(runner.calls.map((c) => c.argv).at(-1)).toEqual(['bridge', '-j', 'vlan', 'show']);
+  });
+
   it('leaves out what it cannot read: iptables missing, dmesg refused, no bonding, no br_netfilter', async () => {
     const runner = new FakeRunner((argv) =>
       argv[0] === 'iptables'

@@ -27,7 +27,14 @@ describe('parseLinks', () => {
       carrier: false,
       noarp: false,
       operstate: 'DOWN',
-      bridge: { stp: false, forwardDelay: 0, helloTime: 200, maxAge: 2000, nfCallIptables: 0 },
+      bridge: {
+        stp: false,
+        forwardDelay: 0,
+        helloTime: 200,
+        maxAge: 2000,
+        nfCallIptables: 0,
+        vlanFiltering: false,
+      },
     });
   });
 
@@ -40,6 +47,34 @@ describe('parseLinks', () => {
       carrier: false,
       peer: 'sw0',
     });
+  });
+
+  it('reads an 802.1Q device with its VID and real device, and a VLAN-aware bridge', () => {
+    // As iproute2 6.1 prints them (ip -json -details link show), trimmed to what is read.
+    const text = JSON.stringify([
+      {
+        ifindex: 7,
+        link: 'bond0',
+        ifname: 'bond0.100',
+        flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+        mtu: 1500,
+        operstate: 'UP',
+        address: '02:00:00:00:00:07',
+        linkinfo: { info_kind: 'vlan', info_data: { protocol: '802.1Q', id: 100, flags: ['REORDER_HDR'] } },
+      },
+      {
+        ifindex: 8,
+        ifname: 'xenbr0',
+        flags: ['BROADCAST', 'MULTICAST', 'UP', 'LOWER_UP'],
+        mtu: 1500,
+        operstate: 'UP',
+        linkinfo: { info_kind: 'bridge', info_data: { stp_state: 0, vlan_filtering: 1 } },
+      },
+    ]);
+    const [vlan, bridge] = parseLinks(text);
+    expect(vlan?.vlan).toEqual({ id: 100, parent: 'bond0' });
+    expect(vlan?.peer).toBeUndefined();
+    expect(bridge?.bridge?.vlanFiltering).toBe(true);
   });
 
   it('refuses output that is not JSON', () => {

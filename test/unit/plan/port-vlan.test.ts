@@ -3,8 +3,8 @@ import { groupSteps } from '../../../src/apply/apply.ts';
 import type { Link } from '../../../src/model/host.ts';
 import type { VifDesired } from '../../../src/model/vif.ts';
 import { type PortVlan, parseVlanKey } from '../../../src/model/vlan.ts';
-import { parsePortVlans } from '../../../src/observe/port-vlan.ts';
-import { planPortVlans } from '../../../src/plan/port-vlan.ts';
+import { parsePortVlans, parseVlansByPort } from '../../../src/observe/port-vlan.ts';
+import { planPortVlans, vlanWarnings } from '../../../src/plan/port-vlan.ts';
 import { planVifOnline } from '../../../src/plan/vif.ts';
 import { validateBackend } from '../../../src/xen/backend.ts';
 import { link as anyLink, host as hostOf } from '../../support/host.ts';
@@ -110,5 +110,28 @@ describe('parsePortVlans (bridge -j vlan show)', () => {
     const text =
       '[{"ifname":"vif5.0","vlans":[{"vlan":10,"flags":["PVID","Egress Untagged"]},{"vlan":20,"vlanEnd":21}]}]';
     expect(parsePortVlans(text)).toEqual([v(10, 'pu'), v(20), v(21)]);
+  });
+});
+
+describe('vlanWarnings (a VID on the guest port but on no uplink)', () => {
+  it('names the VIDs, what each uplink carries, and the fix', () => {
+    const state = { filtering: true, defaultPvid: 1, uplinks: { bond0: [1, 10] } };
+    expect(vlanWarnings('vif5.0', 'xenbr0', [v(10, 'pu'), v(20), v(30)], state)).toEqual([
+      'VLAN 20, 30 of vif5.0 is on no uplink port of xenbr0 (bond0 carries 1,10): its traffic never leaves dom0; add it there, e.g. bridge vlan add dev bond0 vid 20',
+    ]);
+    expect(vlanWarnings('vif5.0', 'xenbr0', [v(10, 'pu')], state)).toEqual([]);
+    // A bridge with no uplink port (a host-only network) is not a mistake to warn about.
+    expect(
+      vlanWarnings('vif5.0', 'xenbr0', [v(20, 'pu')], { filtering: true, defaultPvid: 1, uplinks: {} }),
+    ).toEqual([]);
+  });
+
+  it('parseVlansByPort groups bridge -j vlan show by port', () => {
+    const text =
+      '[{"ifname":"bond0","vlans":[{"vlan":1,"flags":["PVID","Egress Untagged"]},{"vlan":10}]},{"ifname":"vif5.0","vlans":[{"vlan":10,"flags":["PVID","Egress Untagged"]}]}]';
+    expect([...parseVlansByPort(text)]).toEqual([
+      ['bond0', [v(1, 'pu'), v(10)]],
+      ['vif5.0', [v(10, 'pu')]],
+    ]);
   });
 });

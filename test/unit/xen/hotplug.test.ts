@@ -119,6 +119,15 @@ describe('validateBackend', () => {
     });
   });
 
+  it("takes Open vSwitch's BR.TAG:TRUNK:TRUNK bridge key on an OVS vif, not on a Linux bridge's", () => {
+    // Xen's vif-openvswitch syntax (bridge=ovsbr0:100:200 is a trunk); vif-xenplan-ovs parses it.
+    expect(validateBackend({ bridge: 'ovsbr0.10:100:200' }, 'ovs')).toEqual({
+      bridge: 'ovsbr0.10:100:200',
+      ips: [],
+    });
+    expect(() => validateBackend({ bridge: 'ovsbr0:100:200' })).toThrow(/not a valid interface name/);
+  });
+
   it('treats absent and empty keys alike', () => {
     expect(validateBackend({ bridge: '', ip: ' ' })).toEqual({ ips: [] });
   });
