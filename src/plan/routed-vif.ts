@@ -4,7 +4,7 @@ import type { GuestRoute, RoutedDesired } from '../model/vif-mode.ts';
 import { ip, routeWords, sysctlSet } from './command.ts';
 import { routeSpec } from './route.ts';
 import { makeStep } from './step.ts';
-import { planRename } from './vif.ts';
+import { planRename, vifMtuStep } from './vif.ts';
 
 /** A host address's prefix length by family. */
 const HOST_PREFIX = { inet: 32, inet6: 128 } as const;
@@ -50,15 +50,7 @@ export function planRoutedOnline(
 ): Plan {
   const { steps, link } = planRename(want, host);
   const { name } = want;
-  if (want.mtu !== undefined && link.mtu !== want.mtu)
-    steps.push(
-      makeStep(
-        `vif:${name}:mtu`,
-        'vif',
-        ip.linkMtu(name, want.mtu),
-        `${name} mtu: want ${want.mtu}, have ${link.mtu}`,
-      ),
-    );
+  if (want.mtu !== undefined && link.mtu !== want.mtu) steps.push(vifMtuStep(name, want.mtu, link.mtu));
   if (link.noarp)
     steps.push(
       makeStep(

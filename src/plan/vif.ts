@@ -160,6 +160,16 @@ export function planRename(want: VifIdentity, host: HostState): { steps: Step[];
  * online / add: rename (vifname), Xen's port MAC, MTU before enslaving (so the bridge's MTU
  * never drops), enslave, up. Only what differs, and only on the guest's own device.
  */
+/** A guest device's MTU, set before it joins anything (a bridge, or dom0's routing). */
+export function vifMtuStep(name: string, want: number, have: number | undefined): Step {
+  return makeStep(
+    `vif:${name}:mtu`,
+    'vif',
+    ip.linkMtu(name, want),
+    `${name} mtu: want ${want}, have ${have}`,
+  );
+}
+
 export function planVifOnline(
   want: VifDesired,
   host: HostState,
@@ -180,15 +190,7 @@ export function planVifOnline(
         `${name} MAC: want ${PORT_MAC} so ${bridge} never adopts it, have ${link.mac ?? 'none'}`,
       ),
     );
-  if (link.mtu !== want.mtu)
-    steps.push(
-      makeStep(
-        `vif:${name}:mtu`,
-        'vif',
-        ip.linkMtu(name, want.mtu),
-        `${name} mtu: want ${want.mtu}, have ${link.mtu}`,
-      ),
-    );
+  if (link.mtu !== want.mtu) steps.push(vifMtuStep(name, want.mtu, link.mtu));
   if (link.master !== bridge)
     steps.push(
       makeStep(
