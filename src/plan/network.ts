@@ -199,7 +199,7 @@ export function planNetworkStart(
   steps.push(...ups);
 
   // VLANs on the uplink (vlans=): each VLAN device in a bridge of its own.
-  const vlans = planUplinkVlans(want, host);
+  const vlans = planUplinkVlans(want, host, portMacBridge ? undefined : uplinkMac);
   steps.push(...vlans.steps);
   created.push(...vlans.created);
   settings.push(...vlans.settings);

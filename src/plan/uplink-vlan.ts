@@ -22,7 +22,12 @@ export interface UplinkVlanPlan {
  * both up, with the main bridge's STP and forward delay. Only what differs; the uplink itself
  * is planned by the caller before this.
  */
-export function planUplinkVlans(want: NetworkDesired, host: HostState): UplinkVlanPlan {
+export function planUplinkVlans(
+  want: NetworkDesired,
+  host: HostState,
+  /** The uplink's MAC, which its VLAN devices carry: each VLAN bridge is pinned to it. */
+  uplinkMac?: string,
+): UplinkVlanPlan {
   const out: UplinkVlanPlan = { steps: [], created: [], settings: [], enslaved: [] };
   for (const vid of want.vlans ?? []) {
     const dev = vlanDeviceName(want.uplink, vid);
@@ -45,9 +50,28 @@ export function planUplinkVlans(want: NetworkDesired, host: HostState): UplinkVl
       );
     }
     const desired = { name: bridge, stp: want.bridge.stp, forwardDelay: want.bridge.forwardDelay };
-    if (!findLink(host, bridge)) out.created.push(bridge);
+    const bridgeLink = findLink(host, bridge);
+    if (!bridgeLink) out.created.push(bridge);
     out.steps.push(...planBridge(desired, host));
     out.settings.push(...listBridgeChanges(desired, host));
+    // As the main bridge: a bridge's MAC follows its lowest port's unless pinned, so a guest
+    // joining would change the MAC the LAN knows it by.
+    if (uplinkMac !== undefined && (bridgeLink?.mac !== uplinkMac || bridgeLink.macPinned === false)) {
+      if (bridgeLink?.mac !== undefined && bridgeLink.mac !== uplinkMac)
+        out.settings.push({ dev: bridge, kind: 'mac', before: bridgeLink.mac });
+      out.steps.push(
+        makeStep(
+          `bridge:${bridge}:mac`,
+          'bridge',
+          ip.linkMac(bridge, uplinkMac),
+          `${bridge} MAC: want ${uplinkMac} (${dev}'s, pinned so it never changes as vifs come and go), have ${
+            bridgeLink?.mac === uplinkMac
+              ? `${bridgeLink.mac} but not pinned`
+              : (bridgeLink?.mac ?? 'none yet')
+          }`,
+        ),
+      );
+    }
     // A device made in this plan is not in `host`: plan its port steps as if it were, down.
     const seen: HostState = link
       ? host

@@ -36,6 +36,7 @@ ovs() { d=$1; shift; env script=$OVS XENBUS_TYPE=vif XENBUS_PATH=backend/vif/$d/
 interface IpLink {
   ifname: string;
   master?: string;
+  address?: string;
   linkinfo?: { info_kind?: string; info_data?: { id?: number } };
 }
 
@@ -96,6 +97,12 @@ section after; ls /sys/class/net
       expect(links.get(`bond0.${vid}`)?.master).toBe(`xenbr${vid}`);
     }
     expect(links.get('bond0')?.master).toBe('xenbr0');
+    // Each VLAN bridge is pinned to its VLAN device's MAC (the bond's), as xenbr0 is: no BR001.
+    for (const vid of [100, 200]) expect(links.get(`xenbr${vid}`)?.address).toBe(links.get('bond0')?.address);
+    expect(
+      (second.findings as { id: string; message: string }[]).filter((f) => f.id === 'BR001'),
+      output,
+    ).toEqual([]);
     expect(s.get('own100'), output).toBe('ok');
     expect(s.get('own200'), output).toBe('ok');
     expect(s.get('leak100'), output).toBe('isolated');

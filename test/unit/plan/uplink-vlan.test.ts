@@ -37,6 +37,7 @@ describe('vlans= on the uplink', () => {
         'ip link add name xenbr100 type bridge stp_state 0 forward_delay 0',
         false,
       ],
+      ['bridge:xenbr100:mac', 'bridge', `ip link set dev xenbr100 address ${MAC0}`, false],
       ['port:bond0.100:master', 'port', 'ip link set dev bond0.100 master xenbr100', true],
       ['link:bond0.100:up', 'port', 'ip link set dev bond0.100 up', false],
       ['link:xenbr100:up', 'link', 'ip link set dev xenbr100 up', false],
@@ -47,11 +48,24 @@ describe('vlans= on the uplink', () => {
         'ip link add name xenbr200 type bridge stp_state 0 forward_delay 0',
         false,
       ],
+      ['bridge:xenbr200:mac', 'bridge', `ip link set dev xenbr200 address ${MAC0}`, false],
       ['port:bond0.200:master', 'port', 'ip link set dev bond0.200 master xenbr200', true],
       ['link:bond0.200:up', 'port', 'ip link set dev bond0.200 up', false],
       ['link:xenbr200:up', 'link', 'ip link set dev xenbr200 up', false],
     ]);
     expect(record.created).toEqual(['bond0.100', 'xenbr100', 'bond0.200', 'xenbr200']);
+  });
+
+  it('pins an existing VLAN bridge to the uplink MAC when the kernel chose it, as the main bridge', () => {
+    const drifted = bondedHost([
+      link('bond0.100', { kind: 'vlan', master: 'xenbr100' }),
+      { ...bridge('xenbr100', MAC0), macPinned: false },
+      link('bond0.200', { kind: 'vlan', master: 'xenbr200' }),
+      bridge('xenbr200', MAC0),
+    ]);
+    expect(rows(planNetwork(withVlans, drifted).steps)).toEqual([
+      ['bridge:xenbr100:mac', 'bridge', `ip link set dev xenbr100 address ${MAC0}`, false],
+    ]);
   });
 
   it('plans nothing when the VLANs and their bridges are there', () => {
