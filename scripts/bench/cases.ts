@@ -1,6 +1,6 @@
-// What the bench compares: each case is a way to run a vif event. Adding one (say xenplan
-// with antispoofing on, once it exists) is one more entry here: its argv, its extra
-// environment or xenstore keys, and the processes outside the event that work for it.
+// What the bench compares: each case is a way to run a vif event. Adding one is one more
+// entry here: its argv, its extra environment, the processes outside the event that work for
+// it, and the case its ratios compare with.
 import { join } from 'node:path';
 import type { Lab } from './lab.ts';
 
@@ -14,29 +14,50 @@ export interface Case {
   readonly env?: Readonly<Record<string, string>>;
   /** Resident helpers whose CPU and memory count for this case (the agent). */
   pids(): number[];
+  /** The case its ratios compare with (a filtered xenplan case with Xen's filtered script). */
+  readonly baseline?: string;
 }
 
 export function cases(lab: Lab, vifBridge: string, xenVersion: string): Case[] {
+  const xen = `Xen ${xenVersion.replace(/\+.*/, '')} vif-bridge`;
+  const cold = (event: Event) => [join(lab.bin, 'vif-script'), event, 'type_if=vif'];
+  const agent = (event: Event) => [join(lab.bin, 'vif-xenplan'), event, 'type_if=vif'];
+  // A silent fall back to the cold path would fail the event, not flatter the numbers.
+  const agentOnly = { XENPLAN_NODE: '/bin/false' };
+  const filtered = { XENPLAN_CONFIG: lab.antispoofOn };
   return [
-    {
-      name: 'xen',
-      label: `Xen ${xenVersion.replace(/\+.*/, '')} vif-bridge`,
-      argv: (event) => [vifBridge, event, 'type_if=vif'],
-      pids: () => [],
-    },
-    {
-      name: 'cold',
-      label: 'xenplan cold (vif-script)',
-      argv: (event) => [join(lab.bin, 'vif-script'), event, 'type_if=vif'],
-      pids: () => [],
-    },
+    { name: 'xen', label: xen, argv: (event) => [vifBridge, event, 'type_if=vif'], pids: () => [] },
+    { name: 'cold', label: 'xenplan cold (vif-script)', argv: cold, pids: () => [] },
     {
       name: 'agent',
       label: 'xenplan agent (vif-xenplan)',
-      argv: (event) => [join(lab.bin, 'vif-xenplan'), event, 'type_if=vif'],
-      // A silent fall back to the cold path would fail the event, not flatter the numbers.
-      env: { XENPLAN_NODE: '/bin/false' },
+      argv: agent,
+      env: agentOnly,
       pids: () => [lab.agentPid],
+    },
+    // Antispoofing (the backend ip key enforced): Xen's iptables physdev rules against
+    // xenplan's nftables bridge-family transaction.
+    {
+      name: 'xen+ipt',
+      label: `${xen} + iptables`,
+      argv: (event) => [join(lab.xenIptables, 'vif-bridge'), event, 'type_if=vif'],
+      pids: () => [],
+    },
+    {
+      name: 'cold+nft',
+      label: 'cold + antispoof',
+      argv: cold,
+      env: filtered,
+      pids: () => [],
+      baseline: 'xen+ipt',
+    },
+    {
+      name: 'agent+nft',
+      label: 'agent + antispoof',
+      argv: agent,
+      env: { ...agentOnly, ...filtered },
+      pids: () => [lab.agentPid],
+      baseline: 'xen+ipt',
     },
   ];
 }

@@ -6,6 +6,7 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import {
   chmodSync,
   copyFileSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -16,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
 import type { RunReply, StormReply } from './protocol.ts';
 
@@ -29,6 +30,8 @@ export const STORM_FIRST = 100;
 export const vifOf = (domid: number) => `vif${domid}.0`;
 export const backendOf = (domid: number) => `backend/vif/${domid}/0`;
 const frontendOf = (domid: number) => `/local/domain/${domid}/device/vif/0`;
+/** The guest's backend `ip` key: what antispoofing locks it to (10.0.0.0/16, one per domid). */
+export const guestIp = (domid: number) => `10.0.${Math.floor(domid / 250)}.${(domid % 250) + 1}`;
 
 export class BenchFailure extends Error {}
 
@@ -51,6 +54,11 @@ export class Lab {
   private pending = new Map<number, (reply: never) => void>();
   private made = new Set<number>();
   agentPid = 0;
+  /** Host config files for vif-script: antispoofing off (the plain cases) and on (`ip`). */
+  readonly antispoofOff = join(this.dir, 'antispoof-off.conf');
+  readonly antispoofOn = join(this.dir, 'antispoof-ip.conf');
+  /** A copy of Xen's scripts with vif-common.sh's iptables step enabled, as upstream runs it. */
+  readonly xenIptables = join(this.dir, 'xen-iptables');
 
   constructor(
     readonly paths: LabPaths,
@@ -65,6 +73,7 @@ export class Lab {
       XENPLAN_LOG_DIR: join(this.dir, 'log'),
       XENPLAN_RUN_DIR: join(this.dir, 'rundir'),
       XENPLAN_CACHE_DIR: join(this.dir, 'cache'),
+      XENPLAN_CONFIG: this.antispoofOff,
       script: '/etc/xen/scripts/vif-bridge',
       XENBUS_TYPE: 'vif',
       XENBUS_PATH: backendOf(domid),
@@ -91,9 +100,15 @@ export class Lab {
       seed[`${backendOf(domid)}/mac`] = `00:16:3e:00:${(domid % 256).toString(16).padStart(2, '0')}:00`;
       seed[`${backendOf(domid)}/bridge`] = BRIDGE;
       seed[`${backendOf(domid)}/script`] = '/etc/xen/scripts/vif-bridge';
+      // Every guest has an ip key; only the filtered cases act on it (Debian's vif-bridge
+      // skips its iptables step, xenplan's plain cases run with vif-antispoof=off).
+      seed[`${backendOf(domid)}/ip`] = guestIp(domid);
       seed[`${frontendOf(domid)}/backend`] = `/local/domain/0/${backendOf(domid)}`;
     }
     writeFileSync(join(this.dir, 'seed.json'), JSON.stringify(seed));
+    writeFileSync(this.antispoofOff, 'vif-antispoof=off\n');
+    writeFileSync(this.antispoofOn, 'vif-antispoof=ip\n');
+    enableXenIptables(dirname(this.paths.vifBridge), this.xenIptables);
     await this.child(
       process.execPath,
       [bundle, 'xenstored', '--socket', this.socket, '--seed', join(this.dir, 'seed.json')],
@@ -305,6 +320,8 @@ export function ensurePackages(): void {
     '/usr/bin/time': 'time',
     logger: 'bsdutils',
     flock: 'util-linux',
+    iptables: 'iptables',
+    nft: 'nftables',
     mount: 'mount',
     bash: 'bash',
     dpkg: 'dpkg',
@@ -352,4 +369,19 @@ export function residentOf(pid: number): { rssKiB: number; pssKiB: number } {
     rssKiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0),
     pssKiB: Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0),
   };
+}
+
+/**
+ * Xen's scripts copied to `to` with the iptables step of vif-common.sh that Debian disables
+ * (`handle_iptable` starts with `return 0`, Debian bug #894013) enabled again: vif-bridge then
+ * inserts its per-vif physdev ACCEPT rules as upstream does, the baseline of the filtered cases.
+ */
+function enableXenIptables(from: string, to: string): void {
+  cpSync(from, to, { recursive: true });
+  const common = join(to, 'vif-common.sh');
+  const text = readFileSync(common, 'utf8');
+  const enabled = text.replace(/(handle_iptable\(\)\n\{\n(?:\s*#.*\n)*)\s*return 0\n/, '$1');
+  if (enabled === text)
+    throw new BenchFailure(`no disabled handle_iptable in ${common}: has Debian's packaging changed?`);
+  writeFileSync(common, enabled);
 }

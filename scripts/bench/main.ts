@@ -65,7 +65,14 @@ async function main(lab: Lab, options: Options, xenVersion: string): Promise<voi
     cases: Object.fromEntries(
       all.map((c): [string, CaseResult] => [
         c.name,
-        { label: c.label, online: [], offline: [], cpuOnline: [], cpuOffline: [] },
+        {
+          label: c.label,
+          online: [],
+          offline: [],
+          cpuOnline: [],
+          cpuOffline: [],
+          ...(c.baseline === undefined ? {} : { baseline: c.baseline }),
+        },
       ]),
     ),
     floor: [],

@@ -21,6 +21,8 @@ export function pairRatio(a: readonly number[], b: readonly number[]): number {
 
 export interface CaseResult {
   readonly label: string;
+  /** The case the `/ Xen` rows divide by: `xen` unless a filtered case names Xen's filtered one. */
+  readonly baseline?: string;
   readonly online: number[];
   readonly offline: number[];
   readonly cpuOnline: number[];
@@ -65,7 +67,7 @@ function table(rows: readonly (readonly string[])[]): string {
 export function render(results: Results, header: readonly string[]): string {
   const names = Object.keys(results.cases);
   const c = results.cases;
-  const xen = c.xen!;
+  const base = (r: CaseResult) => c[r.baseline ?? 'xen']!;
   const cycle = (r: CaseResult) => r.online.map((v, i) => v + r.offline[i]!);
   const rows: string[][] = [['', ...names.map((n) => c[n]!.label)]];
   const row = (label: string, value: (r: CaseResult, name: string) => string) =>
@@ -73,9 +75,10 @@ export function render(results: Results, header: readonly string[]): string {
   row('online median (ms)', (r) => f1(median(r.online)));
   row('offline median (ms)', (r) => f1(median(r.offline)));
   row('cycle median (ms)', (r) => f1(median(cycle(r))));
-  row('online / Xen (median of pairs)', (r) => x2(pairRatio(r.online, xen.online)));
-  row('offline / Xen (median of pairs)', (r) => x2(pairRatio(r.offline, xen.offline)));
-  row('cycle / Xen (median of pairs)', (r) => x2(pairRatio(cycle(r), cycle(xen))));
+  // A filtered case is divided by Xen's filtered script (its baseline), the others by Xen's.
+  row('online / Xen (median of pairs)', (r) => x2(pairRatio(r.online, base(r).online)));
+  row('offline / Xen (median of pairs)', (r) => x2(pairRatio(r.offline, base(r).offline)));
+  row('cycle / Xen (median of pairs)', (r) => x2(pairRatio(cycle(r), cycle(base(r)))));
   row('online / floor (median of pairs)', (r) => x2(pairRatio(r.online, results.floor)));
   row('offline / floor (median of pairs)', (r) => x2(pairRatio(r.offline, results.floor)));
   row('CPU online, mean (ms)', (r) => f1(mean(r.cpuOnline)));
@@ -152,5 +155,19 @@ function verdicts(results: Results): string[] {
     );
   }
   lines.push('goal 4 see README, Performance: these rows, with the date, load and node -e 0 of the run');
+  // Antispoofing on (the filtered cases): xenplan's nft transaction against Xen's iptables rules.
+  const ipt = c['xen+ipt'];
+  if (ipt) {
+    const cyc = (r: CaseResult) => r.online.map((v, i) => v + r.offline[i]!);
+    const parts = ['cold+nft', 'agent+nft'].flatMap((name) => {
+      const r = c[name];
+      if (!r) return [];
+      const storm = median(ipt.storm?.ms ?? []) / median(r.storm?.ms ?? []);
+      return [
+        `${name} cycle ${x2(pairRatio(cyc(r), cyc(ipt)))}, ${results.stormSize} concurrent ${x2(storm)} throughput`,
+      ];
+    });
+    lines.push(`filtered vs Xen's vif-bridge + iptables: ${parts.join('; ')}`);
+  }
   return lines;
 }
