@@ -6,7 +6,6 @@ import { type ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_pr
 import {
   chmodSync,
   copyFileSync,
-  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -19,6 +18,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface, type Interface } from 'node:readline';
+import { enableXenIptables } from '../../test/support/xen-scripts.ts';
 import type { RunReply, StormReply } from './protocol.ts';
 
 export const BRIDGE = 'xenbr0';
@@ -369,19 +369,4 @@ export function residentOf(pid: number): { rssKiB: number; pssKiB: number } {
     rssKiB: Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0),
     pssKiB: Number(/^Pss:\s+(\d+)/m.exec(rollup)?.[1] ?? 0),
   };
-}
-
-/**
- * Xen's scripts copied to `to` with the iptables step of vif-common.sh that Debian disables
- * (`handle_iptable` starts with `return 0`, Debian bug #894013) enabled again: vif-bridge then
- * inserts its per-vif physdev ACCEPT rules as upstream does, the baseline of the filtered cases.
- */
-function enableXenIptables(from: string, to: string): void {
-  cpSync(from, to, { recursive: true });
-  const common = join(to, 'vif-common.sh');
-  const text = readFileSync(common, 'utf8');
-  const enabled = text.replace(/(handle_iptable\(\)\n\{\n(?:\s*#.*\n)*)\s*return 0\n/, '$1');
-  if (enabled === text)
-    throw new BenchFailure(`no disabled handle_iptable in ${common}: has Debian's packaging changed?`);
-  writeFileSync(common, enabled);
 }

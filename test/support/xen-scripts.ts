@@ -36,12 +36,22 @@ export function upstreamVifBridge(): string {
     execFileSync('dpkg', ['-x', join(CACHE, deb), join(CACHE, 'root')]);
   }
   const dir = mkdtempSync(join(tmpdir(), 'xenplan-xen-scripts-'));
-  cpSync(SCRIPTS, dir, { recursive: true });
-  const common = join(dir, 'vif-common.sh');
+  enableXenIptables(SCRIPTS, dir);
+  return dir;
+}
+
+/**
+ * Xen's scripts in `from` copied to `to` with vif-common.sh's iptables step, which Debian
+ * disables (`handle_iptable` starts with `return 0`, Debian bug #894013), enabled again:
+ * vif-bridge then inserts its per-vif physdev ACCEPT rules as upstream does. The bench's
+ * filtered baseline uses it too.
+ */
+export function enableXenIptables(from: string, to: string): void {
+  cpSync(from, to, { recursive: true });
+  const common = join(to, 'vif-common.sh');
   const text = readFileSync(common, 'utf8');
   const enabled = text.replace(/(handle_iptable\(\)\n\{\n(?:\s*#.*\n)*)\s*return 0\n/, '$1');
   if (enabled === text)
     throw new Error(`no disabled handle_iptable in ${common}: has Debian's packaging changed?`);
   writeFileSync(common, enabled);
-  return dir;
 }
