@@ -13,8 +13,10 @@ import { parseFlags } from './flags.ts';
 export const ANTISPOOF_HELP = `Usage: xenplan antispoof status [--json]
        xenplan antispoof gc [--dry-run] [--json]
 
-Guests' antispoofing rules (nftables table bridge xenplan, written by vif-script
-online and removed by offline; see vif-antispoof in xenplan vif --help).
+Guests' antispoofing rules (nftables tables bridge xenplan, for guests in a
+Linux bridge, and netdev xenplan, for Open vSwitch, routed and NAT guests;
+written by vif-script online, removed by offline; see vif-antispoof in
+xenplan vif --help).
 
   status  every guest's rules and what they dropped, by reason (mac, vlan,
           arp-mac, arp-ip, dhcp-server, ra, ipv4, ipv6); exit 3 when a vif that
@@ -43,15 +45,12 @@ export async function runAntispoof(ctx: Context, args: readonly string[]): Promi
       'usage',
       `xenplan antispoof takes status or gc, got ${JSON.stringify(flags._)}; see xenplan antispoof --help`,
     );
-  const guests = (await observeAntispoof(ctx.runner)) ?? [];
+  const guests = await observeAntispoof(ctx.runner);
   const exists = (vif: string) => ctx.files.exists(`/sys/class/net/${vif}`);
   const marked = (ctx.files.list(markDir(ctx.env)) ?? []).filter((name) => !name.endsWith('.tmp'));
   if (command === 'status') return status(ctx, guests, marked, exists, flags.json === true);
   const steps = [
-    ...planAntispoofGc(
-      guests.map((g) => g.chain),
-      guests.map((g) => g.vif).filter(exists),
-    ),
+    ...planAntispoofGc(guests, guests.map((g) => g.vif).filter(exists)),
     ...missingRules(guests, marked, exists).flatMap((name) =>
       planAntispoofRestore(name, ctx.files.read(`${markDir(ctx.env)}/${name}`) ?? ''),
     ),
@@ -108,7 +107,7 @@ function status(
       ),
     );
   else {
-    if (rows.length === 0) ctx.out('no guest is filtered (table bridge xenplan has no guest chain)\n');
+    if (rows.length === 0) ctx.out('no guest is filtered (no guest chain in the xenplan tables)\n');
     for (const g of rows) {
       const drops = Object.entries(g.dropped)
         .map(([why, n]) => `${why} ${n}`)
@@ -118,7 +117,7 @@ function status(
           ? 'filtered'
           : 'chain not mapped'
         : 'vif gone (xenplan antispoof gc)';
-      ctx.out(`${g.vif}: ${state}; dropped: ${drops || 'nothing'}\n`);
+      ctx.out(`${g.vif} (${g.family}): ${state}; dropped: ${drops || 'nothing'}\n`);
       for (const rule of g.rules) ctx.out(`    ${rule}\n`);
     }
     for (const name of missing)

@@ -1,4 +1,4 @@
-import { applyAndVerify } from '../apply/converge.ts';
+import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { XenplanError } from '../model/error.ts';
 import { findLink } from '../model/host.ts';
 import { makePlan, type Plan } from '../model/plan.ts';
@@ -10,7 +10,8 @@ import { parseOvsBridge, planOvsOffline, planOvsOnline } from '../plan/ovs-port.
 import { makeStep } from '../plan/step.ts';
 import type { BridgeRequest } from '../plan/vif.ts';
 import { offlineDevice, planRename, planVifOffline } from '../plan/vif.ts';
-import type { ModeEvent } from './vif-routed.ts';
+import { applyWithMark } from './vif-antispoof.ts';
+import { filtered, type ModeEvent, unfiltered } from './vif-routed.ts';
 
 /** online / add on Open vSwitch (vif-xenplan-ovs, Xen's vif-openvswitch). */
 export async function attachOvs(
@@ -29,7 +30,7 @@ export async function attachOvs(
     Object.entries(ids).filter((e): e is [string, string] => e[1] !== undefined),
   );
   const want: OvsDesired = { name: who.name, ...spec, externalIds };
-  const plan = async (): Promise<Plan> => {
+  const plan = async () => {
     const host = observeLinks(ctx.files, [who.dev, who.name, spec.bridge]);
     const { steps, link } = planRename(who, host);
     // MTU as for a Linux bridge: the backend's, else the bridge's own (its internal port).
@@ -45,20 +46,23 @@ export async function attachOvs(
       );
     if (!link.up)
       steps.push(makeStep(`vif:${who.name}:up`, 'vif', ip.linkUp(who.name), `${who.name} is down`));
-    return planOvsOnline(want, await observeOvs(ctx.runner, who.name), steps, event.writes);
+    const port = planOvsOnline(want, await observeOvs(ctx.runner, who.name), steps, event.writes);
+    // A trunk's tagged frames are past what the rules read: a filtered trunk is refused.
+    return filtered(event, host, port, spec.trunks);
   };
-  const first = await plan();
+  const { plan: first, filter, mark } = await plan();
   const what = `${who.name} on Open vSwitch ${requested.value}`;
   if (request.dryRun) {
     event.show(first, what);
     return 'dry-run';
   }
-  await applyAndVerify(ctx.runner, first, plan);
+  await applyWithMark(ctx, first, filter, mark);
+  checkConverged(first.steps.length, (await plan()).plan);
   return `${what}: ${first.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
 }
 
 /** offline / remove: the port out of OVS, the device down. */
-export async function detachOvs(event: Omit<ModeEvent, 'writes'>): Promise<string> {
+export async function detachOvs(event: Omit<ModeEvent, 'writes' | 'antispoof'>): Promise<string> {
   const { ctx, request, who } = event;
   const { name, note } = offlineDevice(who, observeLinks(ctx.files, [who.name, who.dev]));
   if (note) ctx.err(`vif-script: ${note}\n`);
@@ -69,10 +73,13 @@ export async function detachOvs(event: Omit<ModeEvent, 'writes'>): Promise<strin
     return makePlan([...planOvsOffline(name, ovs), ...link]);
   };
   const first = await plan();
+  const { filter, mark } = unfiltered(ctx, name);
   if (request.dryRun) {
-    event.show(first, name);
+    event.show(makePlan([...first.steps, ...filter.steps], first.warnings), name);
     return 'dry-run';
   }
   await applyAndVerify(ctx.runner, first, plan);
-  return `${name} detached (Open vSwitch): ${first.steps.length} step(s)`;
+  // Its rules go once it is out of OVS and down, so no frame of it ever passes unfiltered.
+  await applyWithMark(ctx, makePlan(filter.steps), filter, mark);
+  return `${name} detached (Open vSwitch): ${first.steps.length + filter.steps.length} step(s)`;
 }

@@ -1,11 +1,14 @@
-import { applyAndVerify } from '../apply/converge.ts';
+import { applyAndVerify, checkConverged } from '../apply/converge.ts';
+import { markPath } from '../apply/mark.ts';
+import type { AntispoofPolicy } from '../model/antispoof.ts';
 import { XenplanError } from '../model/error.ts';
-import type { Address, Family, HostState } from '../model/host.ts';
+import { type Address, type Family, findLink, type HostState } from '../model/host.ts';
 import { checkInterfaceName } from '../model/names.ts';
-import type { Plan, Step, XenstoreWrite } from '../model/plan.ts';
+import { makePlan, type Plan, type Step, type XenstoreWrite } from '../model/plan.ts';
 import type { VifIdentity } from '../model/vif.ts';
 import type { GuestRoute, LocalAddress, RoutedDesired } from '../model/vif-mode.ts';
 import { observeNat, observeRouted } from '../observe/routed.ts';
+import { planAntispoofOffline, planAntispoofOnline, withFilter } from '../plan/antispoof.ts';
 import { natAddresses, planNatOffline, planNatOnline } from '../plan/nat-vif.ts';
 import {
   FORWARDING_KEYS,
@@ -18,6 +21,7 @@ import { offlineDevice } from '../plan/vif.ts';
 import type { BackendValues } from '../xen/backend.ts';
 import type { HotplugRequest } from '../xen/hotplug.ts';
 import type { Context } from './context.ts';
+import { applyWithMark } from './vif-antispoof.ts';
 
 /** Xen's vif-route metrics: a tap's route wins over the PV vif's while both exist (HVM boot). */
 const METRIC = { tap: 1, vif: 2 } as const;
@@ -30,6 +34,32 @@ export interface ModeEvent {
   readonly who: VifIdentity;
   readonly writes: readonly XenstoreWrite[];
   readonly show: (plan: Plan, what: string) => void;
+  /** The host's vif-antispoof setting (online / add). */
+  readonly antispoof: AntispoofPolicy;
+}
+
+/**
+ * The guest's antispoofing change on its vif's ingress (netdev table: no Linux bridge to
+ * hook), spliced into the mode's plan; with the mark to record once applied.
+ */
+export function filtered(event: ModeEvent, host: HostState, plan: Plan, tagged: readonly number[] = []) {
+  const { ctx, who, backend } = event;
+  const guest = {
+    name: who.name,
+    ...(backend.mac === undefined ? {} : { mac: backend.mac }),
+    ips: backend.ips,
+    tagged,
+  };
+  const ifindex = (findLink(host, who.name) ?? findLink(host, who.dev))?.ifindex ?? 0;
+  const mark = markPath(ctx.env, who.name);
+  const filter = planAntispoofOnline(event.antispoof, guest, ifindex, ctx.files.read(mark), 'netdev');
+  return { plan: withFilter(plan, filter.steps, who.dev), filter, mark };
+}
+
+/** offline / remove: the guest's netdev rules, when an online left a mark; after `plan`. */
+export function unfiltered(ctx: Context, name: string) {
+  const mark = markPath(ctx.env, name);
+  return { filter: planAntispoofOffline(name, ctx.files.read(mark), 'netdev'), mark };
 }
 
 /** The device holding dom0's address: netdev= / gatewaydev= words, libxl's $netdev, else eth0 as Xen. */
@@ -104,26 +134,30 @@ export async function attachRouted(event: ModeEvent, mode: 'route' | 'nat'): Pro
   const gateway = mode === 'route' ? gatewayDevice(request, ctx.env) : undefined;
   const names = [who.dev, who.name, ...(gateway ? [gateway] : [])];
   const observe = () => observeRouted(ctx.runner, ctx.files, names, keysFor(who.name));
-  const plan = async (host: HostState): Promise<Plan> => {
+  const plan = async (host: HostState) => {
     const want = mode === 'route' ? routedDesired(event, host, gateway!) : natDesired(event);
     const extra: Step[] = want.masquerade
       ? planNatOnline(want.masquerade, who.name, await observeNat(ctx.runner))
       : [];
-    return planRoutedOnline(want, host, extra, event.writes);
+    return filtered(event, host, planRoutedOnline(want, host, extra, event.writes));
   };
-  const first = await plan(await observe());
+  const { plan: first, filter, mark } = await plan(await observe());
   const what = `${who.name} ${mode === 'route' ? `routed via ${gateway}` : 'NAT'}`;
   if (request.dryRun) {
     event.show(first, what);
     return 'dry-run';
   }
-  await applyAndVerify(ctx.runner, first, async () => plan(await observe()));
+  await applyWithMark(ctx, first, filter, mark);
+  checkConverged(first.steps.length, (await plan(await observe())).plan);
   for (const warning of first.warnings) ctx.err(`vif-script: ${warning}\n`);
   return `${what}: ${first.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
 }
 
 /** offline / remove: routes, dom0's addresses, down; a NAT guest's element out of the set. */
-export async function detachRouted(event: Omit<ModeEvent, 'writes'>, mode: 'route' | 'nat'): Promise<string> {
+export async function detachRouted(
+  event: Omit<ModeEvent, 'writes' | 'antispoof'>,
+  mode: 'route' | 'nat',
+): Promise<string> {
   const { ctx, request, who, backend } = event;
   const observe = (names: readonly string[]) => observeRouted(ctx.runner, ctx.files, names, []);
   const { name, note } = offlineDevice(who, await observe([who.name, who.dev]));
@@ -143,8 +177,9 @@ export async function detachRouted(event: Omit<ModeEvent, 'writes'>, mode: 'rout
     return planRoutedOffline(name, host, planNatOffline(guests, name, await observeNat(ctx.runner)));
   };
   const first = await plan();
+  const { filter, mark } = unfiltered(ctx, name);
   if (request.dryRun) {
-    event.show(first, name);
+    event.show(makePlan([...first.steps, ...filter.steps], first.warnings), name);
     return 'dry-run';
   }
   try {
@@ -154,5 +189,7 @@ export async function detachRouted(event: Omit<ModeEvent, 'writes'>, mode: 'rout
     const left = await plan();
     if (left.steps.length > 0) throw error;
   }
-  return `${name} detached (${mode}): ${first.steps.length} step(s)`;
+  // Its rules go once it is down, so no frame of it ever passes unfiltered.
+  await applyWithMark(ctx, makePlan(filter.steps), filter, mark);
+  return `${name} detached (${mode}): ${first.steps.length + filter.steps.length} step(s)`;
 }

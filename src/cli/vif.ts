@@ -1,7 +1,6 @@
-import { applySteps } from '../apply/apply.ts';
 import { applyAndVerify, checkConverged } from '../apply/converge.ts';
 import { lockPath, waitForUnlock } from '../apply/lock.ts';
-import { markPath, PENDING_MARK, writeMark } from '../apply/mark.ts';
+import { markPath } from '../apply/mark.ts';
 import { renderScript } from '../apply/render.ts';
 import { planPayload, renderReport } from '../apply/report.ts';
 import { parseVifSettings, VIF_CONFIG_PATH } from '../config/vif-settings.ts';
@@ -24,6 +23,7 @@ import { type Context, version } from './context.ts';
 import { type EventDeadline, eventDeadline } from './deadline.ts';
 import { exitHelp, type Role } from './exit.ts';
 import { nodeProblem } from './node-version.ts';
+import { applyWithMark } from './vif-antispoof.ts';
 import { logLine, reportEarlyFailure, reportFailure } from './vif-failure.ts';
 
 /** vif-script's help; its exit codes are those of the role it runs as. */
@@ -62,7 +62,8 @@ Host config file, its vif- keys (the others are network-script's):
   vif-antispoof=locked  every guest locked to its backend mac (and ip, if
                         given)
   vif-antispoof=off     no filtering
-  Enforced in nftables (table bridge xenplan), with or without br_netfilter.
+  Enforced in nftables (table bridge xenplan; netdev xenplan for Open vSwitch,
+  routed and NAT guests), with or without br_netfilter.
 
 Xenstore keys read from the backend directory: bridge, mac, ip, mtu, vifname,
 frontend, vlan (10p/20/30-40: the port's VLANs on a VLAN-aware bridge). The
@@ -213,7 +214,15 @@ async function attach(
       );
     const who = identity(request, backend.vifname);
     const writes = connectedWrites(request, backend.frontend, backend.mtu);
-    const event = { ctx, request, backend, who, writes, show: showFor(ctx, request) };
+    const event = {
+      ctx,
+      request,
+      backend,
+      who,
+      writes,
+      show: showFor(ctx, request),
+      antispoof: settings.antispoof,
+    };
     const outcome =
       mode === 'ovs'
         ? await (await import('./vif-ovs.ts')).attachOvs(
@@ -241,7 +250,12 @@ async function attach(
       ? observePortVlans(ctx.runner, ctx.files, bridge, name, findLink(now, name)?.master === bridge)
       : Promise.resolve(undefined);
   const mark = markPath(ctx.env, name);
-  const guest = { name, ...(backend.mac === undefined ? {} : { mac: backend.mac }), ips: backend.ips };
+  const guest = {
+    name,
+    ...(backend.mac === undefined ? {} : { mac: backend.mac }),
+    ips: backend.ips,
+    tagged: (backend.vlans ?? []).filter((v) => !v.pvid).map((v) => v.vid),
+  };
   const planBoth = async (
     state: typeof host,
     vlans: Awaited<ReturnType<typeof vlansOf>>,
@@ -267,32 +281,6 @@ async function attach(
     for (const warning of vlanWarnings(name, bridge, backend.vlans, portVlans))
       ctx.err(`vif-script: ${warning}\n`);
   return `${name} in ${bridge}, mtu ${mtu}: ${plan.steps.length} step(s)${request.typeIf === 'vif' ? ', connected' : ''}`;
-}
-
-/**
- * Applies a plan holding an antispoofing change, recording its mark: pending before (a run
- * killed mid-way leaves a mark that matches nothing, so the next online replaces the rules and
- * an offline still removes them), the applied transaction after.
- */
-async function applyWithMark(ctx: Context, plan: Plan, filter: AntispoofChange, mark: string): Promise<void> {
-  if (filter.mark !== undefined && filter.mark !== null) writeMark(mark, PENDING_MARK);
-  try {
-    await applySteps(ctx.runner, plan.steps);
-  } catch (error) {
-    // A host without nftables: say what to do rather than "nft: ENOENT".
-    if (
-      error instanceof XenplanError &&
-      error.stepId?.startsWith('antispoof:') &&
-      /nft: ENOENT/.test(error.message)
-    )
-      throw new XenplanError(
-        'environment',
-        'antispoofing (vif-antispoof, /etc/xen/xenplan.conf) needs nft, which is not installed: install nftables, or set vif-antispoof=off',
-        { stepId: error.stepId },
-      );
-    throw error;
-  }
-  if (filter.mark !== undefined) writeMark(mark, filter.mark);
 }
 
 /** What a successful PV online writes: the guest's MTU (when known), hotplug-status=connected. */

@@ -1,7 +1,10 @@
 /**
  * Per-guest antispoofing: which guests are filtered (the host's `vif-antispoof` setting) and
- * what a filtered guest may send. Enforced with one nftables table of the bridge family, so it
- * works whether or not br_netfilter hands bridged frames to iptables.
+ * what a filtered guest may send. Enforced with nftables: a guest in a Linux bridge by the
+ * table `bridge xenplan`, so it works whether or not br_netfilter hands bridged frames to
+ * iptables; a guest on Open vSwitch or routed (no Linux bridge to hook) by the table
+ * `netdev xenplan`, a chain on its vif's ingress, which sees every frame before OVS or
+ * routing does.
  */
 
 /**
@@ -28,11 +31,18 @@ export interface GuestAddresses {
   readonly mac?: string;
   /** The backend `ip` list (addresses or CIDRs, IPv4 and IPv6). */
   readonly ips: readonly string[];
+  /** The VLANs the guest sends tagged (an OVS trunk, a bridge port's tagged VIDs), if any. */
+  readonly tagged?: readonly number[];
 }
 
-/** The nftables objects xenplan owns: one table, one verdict map, one chain per guest. */
+/**
+ * The nftables objects xenplan owns: a table per family. In `bridge xenplan`, one verdict map
+ * (vif name → guest chain) from one base chain; in `netdev xenplan`, each guest chain is a
+ * base chain of its own, on the vif's ingress hook.
+ */
 export const NFT_TABLE = 'xenplan';
-export const NFT_FAMILY = 'bridge';
+export type AntispoofFamily = 'bridge' | 'netdev';
+export const NFT_FAMILIES: readonly AntispoofFamily[] = ['bridge', 'netdev'];
 export const NFT_MAP = 'vifs';
 export const NFT_BASE_CHAIN = 'prerouting';
 

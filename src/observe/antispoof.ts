@@ -1,13 +1,15 @@
-import { chainGuest, NFT_FAMILY, NFT_TABLE } from '../model/antispoof.ts';
+import { type AntispoofFamily, chainGuest, NFT_FAMILIES, NFT_TABLE } from '../model/antispoof.ts';
 import { XenplanError } from '../model/error.ts';
 import type { Runner } from '../model/ports.ts';
 
-/** One guest chain of table bridge xenplan as nft lists it. */
+/** One guest chain of table bridge xenplan or netdev xenplan as nft lists it. */
 export interface GuestChainState {
   /** The vif the chain belongs to. */
   readonly vif: string;
   readonly chain: string;
-  /** Whether the verdict map sends the vif's frames to it. */
+  /** bridge: a Linux bridge's port; netdev: the vif's ingress (Open vSwitch, routed, NAT). */
+  readonly family: AntispoofFamily;
+  /** Whether the vif's frames reach it (bridge: the verdict map; netdev: the hook's device). */
   readonly mapped: boolean;
   /** Its rules as nft prints them (counters included). */
   readonly rules: readonly string[];
@@ -16,19 +18,23 @@ export interface GuestChainState {
 }
 
 /**
- * xenplan's antispoofing table as it is: every guest chain with its rules and counters.
- * Undefined when the table does not exist. Two nft calls (JSON for the counters, text for the
- * rules as an admin reads them): an admin command, not the vif hot path.
+ * xenplan's antispoofing tables as they are: every guest chain with its rules and counters,
+ * bridge table first. Empty when neither table exists. Two nft calls per table (JSON for the
+ * counters, text for the rules as an admin reads them): an admin command, not the vif hot path.
  */
-export async function observeAntispoof(runner: Runner): Promise<GuestChainState[] | undefined> {
-  const where = ['table', NFT_FAMILY, NFT_TABLE];
-  const json = await runner.run(['nft', '-j', 'list', ...where]);
-  if (json.exitCode !== 0) {
-    if (/No such file or directory|does not exist/i.test(json.stderr)) return undefined;
-    throw new XenplanError('environment', `nft -j list ${where.join(' ')} failed: ${json.stderr.trim()}`);
+export async function observeAntispoof(runner: Runner): Promise<GuestChainState[]> {
+  const guests: GuestChainState[] = [];
+  for (const family of NFT_FAMILIES) {
+    const where = ['table', family, NFT_TABLE];
+    const json = await runner.run(['nft', '-j', 'list', ...where]);
+    if (json.exitCode !== 0) {
+      if (/No such file or directory|does not exist/i.test(json.stderr)) continue;
+      throw new XenplanError('environment', `nft -j list ${where.join(' ')} failed: ${json.stderr.trim()}`);
+    }
+    const text = await runner.run(['nft', 'list', ...where]);
+    guests.push(...parseAntispoof(json.stdout, text.exitCode === 0 ? text.stdout : '', family));
   }
-  const text = await runner.run(['nft', 'list', ...where]);
-  return parseAntispoof(json.stdout, text.exitCode === 0 ? text.stdout : '');
+  return guests;
 }
 
 interface NftObject {
@@ -37,8 +43,12 @@ interface NftObject {
   readonly rule?: { readonly chain: string; readonly comment?: string; readonly expr?: readonly unknown[] };
 }
 
-/** Parses `nft -j list table` (counters, map) and `nft list table` (rule text). */
-export function parseAntispoof(json: string, text: string): GuestChainState[] {
+/** Parses `nft -j list table` (counters, map, hooks) and `nft list table` (rule text). */
+export function parseAntispoof(
+  json: string,
+  text: string,
+  family: AntispoofFamily = 'bridge',
+): GuestChainState[] {
   let objects: NftObject[];
   try {
     objects = (JSON.parse(json) as { nftables: NftObject[] }).nftables;
@@ -61,7 +71,18 @@ export function parseAntispoof(json: string, text: string): GuestChainState[] {
       const packets = counterOf(r.rule.expr ?? []);
       if (packets !== undefined) dropped[r.rule.comment] = (dropped[r.rule.comment] ?? 0) + packets;
     }
-    guests.push({ vif, chain: name, mapped: mapped.has(vif), rules: texts.get(name) ?? [], dropped });
+    // nft -j (1.0.6) leaves a netdev chain's device out: the text names it.
+    const lines = texts.get(name) ?? [];
+    const hook = lines.find((l) => l.startsWith('type '));
+    const hooked = hook?.includes(` device "${vif}"`) === true || hook?.includes(` device ${vif};`) === true;
+    guests.push({
+      vif,
+      chain: name,
+      family,
+      mapped: family === 'bridge' ? mapped.has(vif) : hooked,
+      rules: lines.filter((l) => l !== hook),
+      dropped,
+    });
   }
   return guests.sort((a, b) => a.vif.localeCompare(b.vif, 'en', { numeric: true }));
 }

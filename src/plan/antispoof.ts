@@ -1,36 +1,45 @@
 import {
+  type AntispoofFamily,
   type AntispoofPolicy,
   chainGuest,
   type GuestAddresses,
   guestChain,
   NFT_BASE_CHAIN,
-  NFT_FAMILY,
   NFT_MAP,
   NFT_TABLE,
 } from '../model/antispoof.ts';
 import { XenplanError } from '../model/error.ts';
 import { isIpv4 } from '../model/names.ts';
-import type { Step } from '../model/plan.ts';
+import { makePlan, type Plan, type Step } from '../model/plan.ts';
 import { NFT_APPLY } from './command.ts';
 import { makeInputStep } from './step.ts';
 
 /**
- * Antispoofing as nftables transactions (pure). One table `bridge xenplan`: a base chain at
- * the bridge's prerouting hook, priority -200 (before anything else of the bridge family),
- * sends each frame by its input port through a verdict map to that guest's chain; a port not
- * in the map is not touched. Each event's change is one `nft -f -` transaction, committed
- * whole or not at all, touching only its own guest's chain and map element: events for other
- * guests (each their own transaction, serialised by the kernel only for the commit) never see
- * or disturb it.
+ * Antispoofing as nftables transactions (pure). A guest in a Linux bridge: the table
+ * `bridge xenplan`, a base chain at the bridge's prerouting hook, priority -200 (before
+ * anything else of the bridge family), sends each frame by its input port through a verdict
+ * map to that guest's chain; a port not in the map is not touched. A guest on Open vSwitch,
+ * routed or NAT: the table `netdev xenplan`, the guest's chain a base chain on its vif's
+ * ingress hook (OVS takes frames from the device before any bridge or IP hook; ingress comes
+ * earlier still). The rules are the same in both. Each event's change is one `nft -f -`
+ * transaction, committed whole or not at all, touching only its own guest's chain (and map
+ * element): events for other guests (each their own transaction, serialised by the kernel
+ * only for the commit) never see or disturb it.
  */
 
-const T = `${NFT_FAMILY} ${NFT_TABLE}`;
+const table = (family: AntispoofFamily) => `${family} ${NFT_TABLE}`;
 
 /** The rules of a filtered guest's chain (each an nft rule body), or undefined: not filtered. */
 export function guestRules(guest: GuestAddresses, policy: AntispoofPolicy): string[] | undefined {
   if (policy === 'off') return undefined;
   if (policy === 'ip' && guest.ips.length === 0) return undefined;
   const { mac } = guest;
+  // The rules read untagged frames only, and drop tagged ones: a trunk would lose its VLANs.
+  if (guest.tagged?.length)
+    throw new XenplanError(
+      'config',
+      `vif-antispoof=${policy} filters ${guest.name}, which carries tagged VLANs ${guest.tagged.join(',')}; antispoofing checks untagged frames only: give the guest an access port (one untagged VLAN), or set vif-antispoof=off (or, with ip, drop the ip key)`,
+    );
   if (mac === undefined && policy === 'locked')
     throw new XenplanError(
       'config',
@@ -76,7 +85,9 @@ export function eui64(mac: string): string {
 }
 
 /** Creates the table, map and base chain when missing; leaves them as they are otherwise. */
-function tableLines(): string[] {
+function tableLines(family: AntispoofFamily): string[] {
+  const T = table(family);
+  if (family === 'netdev') return [`add table ${T}`];
   return [
     `add table ${T}`,
     `add map ${T} ${NFT_MAP} { type ifname : verdict; }`,
@@ -87,16 +98,32 @@ function tableLines(): string[] {
   ];
 }
 
-/** The transaction that (re)places one guest's chain and its map element. */
-export function nftGuestScript(name: string, rules: readonly string[]): string {
+/**
+ * The transaction that (re)places one guest's chain and its map element (bridge), or its
+ * chain on the vif's ingress (netdev: priority -500, before anything else that hooks there).
+ */
+export function nftGuestScript(
+  name: string,
+  rules: readonly string[],
+  family: AntispoofFamily = 'bridge',
+): string {
   const chain = guestChain(name);
+  const T = table(family);
+  const hook =
+    family === 'netdev' ? ` { type filter hook ingress device "${name}" priority -500; policy accept; }` : '';
   return lines([
-    ...tableLines(),
-    `add chain ${T} ${chain}`,
+    ...tableLines(family),
+    `add chain ${T} ${chain}${hook}`,
     `flush chain ${T} ${chain}`,
     ...rules.map((rule) => `add rule ${T} ${chain} ${rule}`),
-    `add element ${T} ${NFT_MAP} { "${name}" : goto ${chain} }`,
+    ...(family === 'bridge' ? [`add element ${T} ${NFT_MAP} { "${name}" : goto ${chain} }`] : []),
   ]);
+}
+
+/** The family a mark's transaction was written for (undefined: a pending mark). */
+export function markFamily(mark: string): AntispoofFamily | undefined {
+  const match = /^add table (bridge|netdev) /m.exec(mark);
+  return match ? (match[1] as AntispoofFamily) : undefined;
 }
 
 /**
@@ -104,7 +131,23 @@ export function nftGuestScript(name: string, rules: readonly string[]): string {
  * `destroy`) fails to delete what is missing, so each object is added first: the pair is a
  * delete that succeeds whether or not a crashed run left it.
  */
-export function nftRemoveScript(names: readonly string[]): string {
+export function nftRemoveScript(names: readonly string[], family: AntispoofFamily = 'bridge'): string {
+  return lines(removeLines(names, family));
+}
+
+function removeLines(names: readonly string[], family: AntispoofFamily): string[] {
+  const T = table(family);
+  // netdev: a chain whose device went is gone with it (kernels before 6.10) or kept unbound
+  // (later ones); added without a hook, it is a plain chain when missing and left as it is
+  // when present, so the delete succeeds either way.
+  if (family === 'netdev')
+    return [
+      `add table ${T}`,
+      ...names.flatMap((name) => {
+        const chain = guestChain(name);
+        return [`add chain ${T} ${chain}`, `flush chain ${T} ${chain}`, `delete chain ${T} ${chain}`];
+      }),
+    ];
   const out = [`add table ${T}`, `add map ${T} ${NFT_MAP} { type ifname : verdict; }`];
   for (const name of names) {
     const chain = guestChain(name);
@@ -116,7 +159,7 @@ export function nftRemoveScript(names: readonly string[]): string {
       `delete chain ${T} ${chain}`,
     );
   }
-  return lines(out);
+  return out;
 }
 
 function lines(list: readonly string[]): string {
@@ -147,6 +190,7 @@ export function planAntispoofOnline(
   guest: GuestAddresses,
   ifindex: number,
   mark: string | undefined,
+  family: AntispoofFamily = 'bridge',
 ): AntispoofChange {
   const rules = guestRules(guest, policy);
   if (rules === undefined) {
@@ -156,12 +200,13 @@ export function planAntispoofOnline(
         removeStep(
           guest.name,
           `${guest.name} is not filtered (vif-antispoof=${policy}${policy === 'ip' ? ', no ip key' : ''}): remove its rules`,
+          markFamily(mark) ?? family,
         ),
       ],
       mark: null,
     };
   }
-  const script = nftGuestScript(guest.name, rules);
+  const script = nftGuestScript(guest.name, rules, family);
   const want = markText(ifindex, script);
   if (mark === want) return { steps: [] };
   const what = guest.ips.length > 0 ? `${guest.mac ?? 'any MAC'}, ${guest.ips.join(' ')}` : (guest.mac ?? '');
@@ -179,27 +224,65 @@ export function planAntispoofOnline(
   };
 }
 
-/** offline / remove: the guest's rules go, when an online left a mark (or began to). */
-export function planAntispoofOffline(name: string, mark: string | undefined): AntispoofChange {
+/**
+ * offline / remove: the guest's rules go, when an online left a mark (or began to): from the
+ * table the mark names, else (a pending mark) from the mode's.
+ */
+export function planAntispoofOffline(
+  name: string,
+  mark: string | undefined,
+  family: AntispoofFamily = 'bridge',
+): AntispoofChange {
   if (mark === undefined) return { steps: [] };
-  return { steps: [removeStep(name, `${name} is going away: remove its rules`)], mark: null };
+  return {
+    steps: [removeStep(name, `${name} is going away: remove its rules`, markFamily(mark) ?? family)],
+    mark: null,
+  };
 }
 
-/** gc: chains of guests whose vif no longer exists. */
-export function planAntispoofGc(chains: readonly string[], present: readonly string[]): Step[] {
-  const gone = chains
-    .map(chainGuest)
-    .filter((name): name is string => name !== undefined && !present.includes(name));
-  if (gone.length === 0) return [];
+/** A guest chain as gc sees it: its name and its table's family. */
+export interface ChainRef {
+  readonly chain: string;
+  readonly family: AntispoofFamily;
+}
+
+/** gc: chains of guests whose vif no longer exists, in both tables, in one transaction. */
+export function planAntispoofGc(chains: readonly ChainRef[], present: readonly string[]): Step[] {
+  const gone = (family: AntispoofFamily) =>
+    chains
+      .filter((c) => c.family === family)
+      .map((c) => chainGuest(c.chain))
+      .filter((name): name is string => name !== undefined && !present.includes(name));
+  const bridge = gone('bridge');
+  const netdev = gone('netdev');
+  if (bridge.length + netdev.length === 0) return [];
   return [
     makeInputStep(
       'antispoof:gc',
       'firewall',
       NFT_APPLY,
-      nftRemoveScript(gone),
-      `rules of vifs that no longer exist: ${gone.join(', ')}`,
+      lines([
+        ...(bridge.length > 0 ? removeLines(bridge, 'bridge') : []),
+        ...(netdev.length > 0 ? removeLines(netdev, 'netdev') : []),
+      ]),
+      `rules of vifs that no longer exist: ${[...bridge, ...netdev].join(', ')}`,
     ),
   ];
+}
+
+/**
+ * A mode's plan with the guest's antispoofing steps in: right after the vif's rename (a
+ * netdev chain hooks the device by its final name), before it goes up, so it never forwards
+ * a frame unfiltered.
+ */
+export function withFilter(plan: Plan, filter: readonly Step[], dev: string): Plan {
+  if (filter.length === 0) return plan;
+  const at = plan.steps.findIndex((s) => s.id === `vif:${dev}:rename`) + 1;
+  return makePlan(
+    [...plan.steps.slice(0, at), ...filter, ...plan.steps.slice(at)],
+    plan.warnings,
+    plan.xenstore,
+  );
 }
 
 /**
@@ -221,6 +304,6 @@ export function planAntispoofRestore(name: string, mark: string): Step[] {
   ];
 }
 
-function removeStep(name: string, reason: string): Step {
-  return makeInputStep(`antispoof:${name}`, 'firewall', NFT_APPLY, nftRemoveScript([name]), reason);
+function removeStep(name: string, reason: string, family: AntispoofFamily): Step {
+  return makeInputStep(`antispoof:${name}`, 'firewall', NFT_APPLY, nftRemoveScript([name], family), reason);
 }

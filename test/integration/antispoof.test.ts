@@ -196,8 +196,8 @@ describe.runIf(tools).each([0, 1])('antispoofing, bridge-nf-call-iptables=%i', (
     dom0.ip('link', 'del', 'vif6.0');
     const status = xenplan('antispoof', 'status');
     expect(status.status).toBe(3);
-    expect(status.stdout).toContain('vif6.0: vif gone (xenplan antispoof gc); dropped: ');
-    expect(status.stdout).toContain('vif7.0: filtered; dropped: ');
+    expect(status.stdout).toContain('vif6.0 (bridge): vif gone (xenplan antispoof gc); dropped: ');
+    expect(status.stdout).toContain('vif7.0 (bridge): filtered; dropped: ');
     const dry = xenplan('antispoof', 'gc', '--dry-run');
     expect(dry.stdout).toContain('# [firewall] rules of vifs that no longer exist: vif6.0\n');
     expect(xenplan('antispoof', 'gc').stdout).toBe('rules of vifs that no longer exist: vif6.0: done\n');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireCommand, requireNetns } from '../support/env.ts';
@@ -18,13 +19,16 @@ describe.runIf(can.ok && nft)('vif modes without a bridge', () => {
   let upstream: Netns;
   const guests: Netns[] = [];
 
+  /** A guest behind vifDOMID.0, its eth0 with the backend's MAC, as netfront takes it. */
   function guest(domid: number): Netns {
     const ns = new Netns(`m${domid}`);
     guests.push(ns);
     dom0.ip('link', 'add', `vif${domid}.0`, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns.name);
+    ns.ip('link', 'set', 'eth0', 'address', macOf(domid));
     ns.ip('link', 'set', 'eth0', 'up');
     return ns;
   }
+  const macOf = (domid: number) => `00:16:3e:00:${domid.toString(16).padStart(2, '0')}:00`;
 
   const run = (name: 'vif-xenplan-route' | 'vif-xenplan-nat', domid: number, args: string[]) =>
     scripts.run(name, args, { ns: dom0, env: { ...xen.env(), ...libxlEnv(domid, 0, { netdev: 'eth0' }) } });
@@ -238,6 +242,74 @@ describe.runIf(can.ok && nft)('vif modes without a bridge', () => {
       expect(natSet()).toEqual([]);
       expect(routesOn('vif8.0', '-4')).toEqual([]);
       expect(globalAddresses('vif8.0')).toEqual([]);
+    });
+  });
+
+  describe('antispoofing without a bridge (vif-antispoof=ip: the netdev table, on the vif ingress)', () => {
+    const status = () => {
+      const r = scripts.run('xenplan', ['antispoof', 'status', '--json'], { ns: dom0, env: xen.env() });
+      return JSON.parse(r.stdout) as {
+        ok: boolean;
+        guests: { vif: string; family: string; mapped: boolean; dropped: Record<string, number> }[];
+      };
+    };
+    const dropped = (vif: string) => status().guests.find((g) => g.vif === vif)?.dropped ?? {};
+    const chains = () => {
+      const listed = dom0.exec(['nft', '-j', 'list', 'table', 'netdev', 'xenplan']);
+      if (listed.status !== 0) return [];
+      return (JSON.parse(listed.stdout).nftables as { chain?: { name: string } }[]).flatMap((o) =>
+        o.chain ? [o.chain.name] : [],
+      );
+    };
+
+    it('a routed guest reaches upstream from its address only; a second address and a changed MAC are dropped and counted', () => {
+      const g = guest(12);
+      g.ip('address', 'add', '198.51.100.12/32', 'dev', 'eth0');
+      g.ip('address', 'add', '198.51.100.99/32', 'dev', 'eth0');
+      g.ip('route', 'add', 'default', 'via', '192.0.2.2', 'dev', 'eth0', 'onlink', 'src', '198.51.100.12');
+      xen.addVif(12, 0, { ip: '198.51.100.12' });
+      const online = run('vif-xenplan-route', 12, ['online', 'type_if=vif']);
+      expect(online.stderr).toBe('');
+      expect(online.status).toBe(0);
+      expect(chains()).toEqual(['guest-vif12.0']);
+      expect(status().guests.map((x) => [x.vif, x.family, x.mapped])).toEqual([['vif12.0', 'netdev', true]]);
+      expect(g.ping('192.0.2.1')).toBe(true);
+      // Upstream routes 198.51.100.0/24 back to dom0: only the filter stops the spoofed ping.
+      const before = dropped('vif12.0').ipv4 ?? 0;
+      expect(g.exec(['ping', '-c', '2', '-W', '1', '-I', '198.51.100.99', '192.0.2.1']).status).not.toBe(0);
+      expect(dropped('vif12.0').ipv4).toBeGreaterThan(before);
+      g.ip('link', 'set', 'eth0', 'address', '00:16:3e:00:99:99');
+      const macBefore = dropped('vif12.0').mac ?? 0;
+      expect(g.ping('192.0.2.1', 2, 1)).toBe(false);
+      expect(dropped('vif12.0').mac).toBeGreaterThan(macBefore);
+      g.ip('link', 'set', 'eth0', 'address', macOf(12));
+      expect(g.ping('192.0.2.1')).toBe(true);
+    });
+
+    it('online again plans nothing; offline removes the chain and the mark', () => {
+      const dry = run('vif-xenplan-route', 12, ['online', 'type_if=vif', '--dry-run', '--json']);
+      expect(JSON.parse(dry.stdout).steps).toEqual([]);
+      const offline = run('vif-xenplan-route', 12, ['offline', 'type_if=vif']);
+      expect(offline.stderr).toBe('');
+      expect(offline.status).toBe(0);
+      expect(chains()).toEqual([]);
+      expect(existsSync(`${xen.env().XENPLAN_RUN_DIR}/antispoof/vif12.0`)).toBe(false);
+      expect(status().ok).toBe(true);
+    });
+
+    it('a NAT guest is filtered the same way', () => {
+      const g = guest(13);
+      g.ip('address', 'add', '203.0.113.13/24', 'dev', 'eth0');
+      g.ip('address', 'add', '203.0.113.99/24', 'dev', 'eth0');
+      g.ip('route', 'add', 'default', 'via', '203.0.113.140', 'src', '203.0.113.13');
+      xen.addVif(13, 0, { ip: '203.0.113.13' });
+      expect(run('vif-xenplan-nat', 13, ['online', 'type_if=vif']).status).toBe(0);
+      expect(g.ping('192.0.2.1')).toBe(true);
+      const before = dropped('vif13.0').ipv4 ?? 0;
+      expect(g.exec(['ping', '-c', '2', '-W', '1', '-I', '203.0.113.99', '192.0.2.1']).status).not.toBe(0);
+      expect(dropped('vif13.0').ipv4).toBeGreaterThan(before);
+      expect(run('vif-xenplan-nat', 13, ['offline', 'type_if=vif']).status).toBe(0);
+      expect(chains()).toEqual([]);
     });
   });
 });

@@ -169,4 +169,51 @@ section ports; ovs-vsctl list-ports ovsbr0
     expect(s.get('offline10'), output).toMatch(/rc=0$/);
     expect(s.get('ports'), output).toBe('eth0');
   }, 900_000);
+
+  it('Open vSwitch with vif-antispoof=ip: a guest with ip sends from its address only (netdev table, counted); a filtered trunk is refused; offline removes the chain', async () => {
+    const { s, output } = await job(`
+set -e
+ip netns add g11
+ip link add vif11.0 type veth peer name eth0 netns g11
+ip -n g11 link set eth0 address 00:16:3e:00:0b:00
+ip -n g11 link set lo up
+ip -n g11 link set eth0 up
+ip -n g11 address add 198.51.100.11/24 dev eth0
+ip -n g11 address add 198.51.100.99/24 dev eth0
+ip link add vif12.0 type veth peer name p12
+xenstore-write backend/vif/11/0/frontend /local/domain/11/device/vif/0 backend/vif/11/0/mac 00:16:3e:00:0b:00 backend/vif/11/0/bridge ovsbr0.100 backend/vif/11/0/ip 198.51.100.11 backend/vif/11/0/script $OVS
+xenstore-write backend/vif/12/0/frontend /local/domain/12/device/vif/0 backend/vif/12/0/mac 00:16:3e:00:0c:00 backend/vif/12/0/bridge ovsbr0:100:200 backend/vif/12/0/ip 198.51.100.12 backend/vif/12/0/script $OVS
+set +e
+section online11; ovs 11 online type_if=vif
+section chain11; nft list chain netdev xenplan guest-vif11.0 | grep -c 'hook ingress device "vif11.0"'
+section own; reaches ip netns exec g11 ping -c 1 -W 1 -I 198.51.100.11 198.51.100.1
+section spoofed; isolated ip netns exec g11 ping -c 1 -W 1 -I 198.51.100.99 198.51.100.1
+section status; node ${quoteShell(BUNDLE)} antispoof status --json
+section online12; ovs 12 online type_if=vif
+section error12; xenstore-read backend/vif/12/0/hotplug-error
+section port12; ovs-vsctl list-ports ovsbr0 | grep -c vif12.0
+section second11; ovs 11 online type_if=vif --dry-run --json
+section offline11; ovs 11 offline type_if=vif
+section table; nft list table netdev xenplan
+`);
+    expect(s.get('online11'), output).toMatch(/rc=0$/);
+    expect(s.get('chain11'), output).toBe('1');
+    expect(s.get('own'), output).toBe('ok');
+    expect(s.get('spoofed'), output).toBe('isolated');
+    const status = JSON.parse(s.get('status') ?? '{}') as {
+      guests: { vif: string; family: string; mapped: boolean; dropped: Record<string, number> }[];
+    };
+    const g11 = status.guests.find((g) => g.vif === 'vif11.0');
+    expect([g11?.family, g11?.mapped], output).toEqual(['netdev', true]);
+    // The spoofed ping's packets (ipv4), or its ARP if the neighbour had expired (arp-ip).
+    expect((g11?.dropped.ipv4 ?? 0) + (g11?.dropped['arp-ip'] ?? 0), output).toBeGreaterThan(0);
+    expect(s.get('online12'), output).toMatch(/rc=1$/);
+    expect(s.get('error12'), output).toMatch(
+      /^vif-antispoof=ip filters vif12\.0, which carries tagged VLANs 100,200; /,
+    );
+    expect(s.get('port12'), output).toBe('0');
+    expect(JSON.parse(s.get('second11')?.replace(/\nrc=0$/, '') ?? '{}').steps, output).toEqual([]);
+    expect(s.get('offline11'), output).toMatch(/rc=0$/);
+    expect(s.get('table'), output).not.toContain('vif11.0');
+  }, 900_000);
 });

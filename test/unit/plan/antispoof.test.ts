@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { chainGuest, guestChain } from '../../../src/model/antispoof.ts';
+import { makePlan } from '../../../src/model/plan.ts';
 import {
   eui64,
   guestRules,
+  markFamily,
   markText,
   nftGuestScript,
   nftRemoveScript,
@@ -10,7 +12,9 @@ import {
   planAntispoofOffline,
   planAntispoofOnline,
   planAntispoofRestore,
+  withFilter,
 } from '../../../src/plan/antispoof.ts';
+import { makeStep } from '../../../src/plan/step.ts';
 
 const MAC = '00:16:3e:00:05:00';
 const guest = { name: 'vif5.0', mac: MAC, ips: ['192.0.2.21'] };
@@ -170,7 +174,11 @@ describe('planAntispoofOffline and gc', () => {
   });
 
   it('gc removes the chains of vifs that are gone, in one transaction', () => {
-    const steps = planAntispoofGc(['guest-vif5.0', 'guest-vif6.0', 'prerouting'], ['vif6.0']);
+    const bridge = (chain: string) => ({ chain, family: 'bridge' as const });
+    const steps = planAntispoofGc(
+      [bridge('guest-vif5.0'), bridge('guest-vif6.0'), bridge('prerouting')],
+      ['vif6.0'],
+    );
     expect(steps.map((s) => [s.id, s.argv, s.input, s.reason])).toEqual([
       [
         'antispoof:gc',
@@ -179,7 +187,101 @@ describe('planAntispoofOffline and gc', () => {
         'rules of vifs that no longer exist: vif5.0',
       ],
     ]);
-    expect(planAntispoofGc(['guest-vif6.0'], ['vif6.0'])).toEqual([]);
+    expect(planAntispoofGc([bridge('guest-vif6.0')], ['vif6.0'])).toEqual([]);
+  });
+
+  it('gc removes gone chains of both tables in the one transaction', () => {
+    const steps = planAntispoofGc(
+      [
+        { chain: 'guest-vif5.0', family: 'bridge' },
+        { chain: 'guest-vif7.0', family: 'netdev' },
+      ],
+      [],
+    );
+    expect(steps.map((s) => s.input)).toEqual([
+      `${nftRemoveScript(['vif5.0'])}${nftRemoveScript(['vif7.0'], 'netdev')}`,
+    ]);
+  });
+});
+
+describe('the netdev table (Open vSwitch, routed and NAT guests)', () => {
+  const guest = { name: 'vif7.0', mac: '00:16:3e:00:00:07', ips: ['192.0.2.7'] };
+  const script = [
+    'add table netdev xenplan',
+    'add chain netdev xenplan guest-vif7.0 { type filter hook ingress device "vif7.0" priority -500; policy accept; }',
+    'flush chain netdev xenplan guest-vif7.0',
+    'add rule netdev xenplan guest-vif7.0 drop',
+    '',
+  ].join('\n');
+
+  it("a guest's chain is a base chain on its vif's ingress, with no map", () => {
+    expect(nftGuestScript('vif7.0', ['drop'], 'netdev')).toBe(script);
+  });
+
+  it('online applies the same rules as on a bridge, in the netdev table; converged plans nothing', () => {
+    const change = planAntispoofOnline('ip', guest, 9, undefined, 'netdev');
+    const want = nftGuestScript('vif7.0', guestRules(guest, 'ip')!, 'netdev');
+    expect(change.steps.map((s) => [s.id, s.argv, s.input])).toEqual([
+      ['antispoof:vif7.0', ['nft', '-f', '-'], want],
+    ]);
+    expect(change.mark).toBe(markText(9, want));
+    expect(planAntispoofOnline('ip', guest, 9, markText(9, want), 'netdev')).toEqual({ steps: [] });
+  });
+
+  it('removal adds each chain plain before deleting it: succeeds whether the kernel dropped it with its device or kept it', () => {
+    expect(nftRemoveScript(['vif7.0'], 'netdev')).toBe(
+      [
+        'add table netdev xenplan',
+        'add chain netdev xenplan guest-vif7.0',
+        'flush chain netdev xenplan guest-vif7.0',
+        'delete chain netdev xenplan guest-vif7.0',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it("offline removes from the table the mark names, else the mode's", () => {
+    const netdevMark = markText(9, script);
+    expect(planAntispoofOffline('vif7.0', netdevMark).steps.map((s) => s.input)).toEqual([
+      nftRemoveScript(['vif7.0'], 'netdev'),
+    ]);
+    expect(planAntispoofOffline('vif7.0', 'pending\n', 'netdev').steps.map((s) => s.input)).toEqual([
+      nftRemoveScript(['vif7.0'], 'netdev'),
+    ]);
+    expect(planAntispoofOffline('vif7.0', 'pending\n').steps.map((s) => s.input)).toEqual([
+      nftRemoveScript(['vif7.0']),
+    ]);
+    expect(markFamily(netdevMark)).toBe('netdev');
+    expect(markFamily('pending\n')).toBeUndefined();
+  });
+
+  it('a filtered guest with tagged VLANs is refused, naming them; unfiltered it is fine', () => {
+    expect(() => guestRules({ ...guest, tagged: [100, 200] }, 'ip')).toThrow(
+      /vif-antispoof=ip filters vif7\.0, which carries tagged VLANs 100,200; .* set vif-antispoof=off/,
+    );
+    expect(guestRules({ ...guest, ips: [], tagged: [100] }, 'ip')).toBeUndefined();
+  });
+});
+
+describe('withFilter', () => {
+  const step = (id: string) => makeStep(id, 'vif', ['ip'], id);
+  const plan = makePlan([step('vif:vif7.0:rename'), step('vif:vif7.0:up')], ['w']);
+
+  it("puts the rules right after the vif's rename, before it goes up", () => {
+    expect(withFilter(plan, [step('antispoof:web')], 'vif7.0').steps.map((s) => s.id)).toEqual([
+      'vif:vif7.0:rename',
+      'antispoof:web',
+      'vif:vif7.0:up',
+    ]);
+  });
+
+  it('first when there is no rename', () => {
+    const noRename = makePlan([step('vif:vif7.0:up')]);
+    expect(withFilter(noRename, [step('antispoof:vif7.0')], 'vif7.0').steps.map((s) => s.id)).toEqual([
+      'antispoof:vif7.0',
+      'vif:vif7.0:up',
+    ]);
+    expect(withFilter(plan, [], 'vif7.0')).toBe(plan);
   });
 });
 
