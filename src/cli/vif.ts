@@ -23,6 +23,7 @@ import { type Context, version } from './context.ts';
 import { type EventDeadline, eventDeadline } from './deadline.ts';
 import { exitHelp, type Role } from './exit.ts';
 import { nodeProblem } from './node-version.ts';
+import { readConfigFile } from './settings.ts';
 import { applyWithMark } from './vif-antispoof.ts';
 import { logLine, reportEarlyFailure, reportFailure } from './vif-failure.ts';
 
@@ -198,8 +199,9 @@ async function attach(
   // Xen 4.2-4.5: udev rules still fire but libxl runs the script itself.
   if (ctx.env.UDEV_CALL === '1' && backend.disableUdev)
     return 'ignored: libxl runs hotplug scripts (libxl/disable_udev)';
-  const configPath = ctx.env.XENPLAN_CONFIG || VIF_CONFIG_PATH;
-  const settings = parseVifSettings(configPath, ctx.files.read(configPath));
+  // As network-script reads it: a file that was named must be there, the default may be absent.
+  const config = readConfigFile(ctx, undefined);
+  const settings = parseVifSettings(config?.name ?? VIF_CONFIG_PATH, config?.text);
   if (await waitForUnlock(lockPath(ctx.env), Math.min(NETWORK_LOCK_WAIT_MS, deadline.workLeft())))
     ctx.err('vif-script: network-script still holds its lock; going ahead\n');
   if (mode !== 'bridge') {

@@ -237,6 +237,19 @@ describe.runIf(can.ok)('vif-script', () => {
       );
     });
 
+    it('a config file that was named ($XENPLAN_CONFIG) but cannot be read fails online, naming it, as network-script does', () => {
+      guest(42);
+      xen.addVif(42, 0, { bridge: 'xenbr0' });
+      const missing = `${xen.dir}/no-such.conf`;
+      const before = dom0.snapshot();
+      const run = vif(['online', 'type_if=vif'], { ...libxlEnv(42, 0), XENPLAN_CONFIG: missing });
+      expect(run.status).toBe(1);
+      expect(xen.read('backend/vif/42/0/hotplug-error')).toBe(
+        `XENPLAN_CONFIG=${missing}: cannot read it; expected a readable settings file`,
+      );
+      expect(dom0.snapshot()).toBe(before);
+    });
+
     it('an unreachable xenstore: exit 1, naming the paths tried', () => {
       const run = vif(['online', 'type_if=vif'], {
         ...libxlEnv(42, 0),
