@@ -49,7 +49,8 @@ function isRecord(value: unknown): value is StoredRecord {
     typeof r.bridge === 'string' &&
     ['created', 'enslaved', 'addresses', 'routes', 'sysctls'].every((k) => Array.isArray(r[k])) &&
     (r.settings === undefined || (Array.isArray(r.settings) && r.settings.every(isSettingChange))) &&
-    (r.words === undefined || (Array.isArray(r.words) && r.words.every((w) => typeof w === 'string')))
+    (r.words === undefined || (Array.isArray(r.words) && r.words.every((w) => typeof w === 'string'))) &&
+    (r.settledAt === undefined || (typeof r.settledAt === 'number' && Number.isFinite(r.settledAt)))
   );
 }
 

@@ -1,4 +1,5 @@
 import { findingRecord, renderReport } from '../apply/report.ts';
+import { readRecord, recordedBridges, statePath } from '../apply/state.ts';
 import type { DeclaredFacts } from '../config/declared.ts';
 import { renderFindings } from '../doctor/report.ts';
 import { reviewNetwork } from '../doctor/review.ts';
@@ -127,7 +128,7 @@ export async function reviewFromCli(
  * with its own desired and host, then reviewNetwork and renderFindings.
  */
 export async function gatherDoctorInput(
-  ctx: Pick<Context, 'runner' | 'files'>,
+  ctx: Pick<Context, 'runner' | 'files' | 'env'>,
   parts: { desired?: NetworkDesired; declared?: DeclaredFacts; host?: HostState | undefined },
 ): Promise<DoctorInput> {
   const { desired, declared, host } = parts;
@@ -138,6 +139,14 @@ export async function gatherDoctorInput(
     ...(declared?.ignored === undefined ? {} : { ignored: declared.ignored }),
     ...(host === undefined
       ? {}
-      : { observed: host, ...(await observeDoctorFacts(ctx.runner, ctx.files, host)) }),
+      : { observed: host, ...(await observeDoctorFacts(ctx.runner, ctx.files, host, bringUpEnd(ctx.env))) }),
   };
+}
+
+/** When the last network-script start's bring-up had settled (seconds since boot), if recorded. */
+function bringUpEnd(env: Context['env']): number | undefined {
+  const ends = recordedBridges(env)
+    .map((bridge) => readRecord(statePath(env, bridge))?.settledAt)
+    .filter((t): t is number => t !== undefined);
+  return ends.length === 0 ? undefined : Math.max(...ends);
 }

@@ -221,7 +221,9 @@ async function start(
       const error = toXenplanError(thrown);
       return await rollBack(error.message);
     }
+    const appliedAt = uptimeSeconds(ctx.files);
     const after = await observe();
+    const budget = settleBudget(want, after);
     checkConverged(
       plan.steps.length,
       planNetwork(want, after, merged),
@@ -229,7 +231,7 @@ async function start(
     );
     const now = defaultGateway(after);
     if (answered && before !== undefined) {
-      const settled = await waitForLinks(ctx.files, want, settleBudget(want, after));
+      const settled = await waitForLinks(ctx.files, want, budget);
       const wait = `waited for ${settled.waitedFor}; saw ${settled.saw}`;
       if (now === undefined)
         await rollBack(
@@ -269,6 +271,11 @@ async function start(
           : before === undefined
             ? `; gateway ${now} (dom0 had no default gateway before start)`
             : `; gateway ${now} (dom0's gateway ${before} did not answer before start either)`;
+    // Loops seen while the bond picked its active slave are start's own (doctor's BR002 leaves
+    // them out): the bring-up is over once the links had their settle budget, waited or not.
+    const uptime = uptimeSeconds(ctx.files);
+    if (uptime !== undefined && appliedAt !== undefined)
+      writeRecord(path, { ...merged, settledAt: Math.max(uptime, appliedAt + budget.ms / 1000) });
     logNetwork(
       ctx,
       `start ${want.bridge.name}: ${plan.steps.length} step(s) applied in ${elapsed(began)}${gw}`,
@@ -297,4 +304,11 @@ function describeWant(want: NetworkDesired): string {
   const holder =
     want.dom0.kind === 'netloop' ? `, dom0 on ${want.dom0.veth} (${want.dom0.vif} in the bridge)` : '';
   return `bridge ${want.bridge.name} with ${uplink}${holder}`;
+}
+
+/** Seconds since boot (/proc/uptime), the kernel log's clock; undefined when unreadable. */
+function uptimeSeconds(files: Context['files']): number | undefined {
+  const first = files.read('/proc/uptime')?.split(' ')[0];
+  const value = first === undefined ? Number.NaN : Number(first);
+  return Number.isFinite(value) ? value : undefined;
 }

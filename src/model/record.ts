@@ -26,6 +26,12 @@ export interface StartRecord {
    * with no words use them. Missing in files written before it was recorded.
    */
   readonly words?: readonly string[];
+  /**
+   * Seconds since boot (the kernel log's clock) by which start's bring-up had settled: frames
+   * looping while a bond picks its active slave are start's own, not a fault, and doctor
+   * leaves kernel log lines older than this out. Missing in files written before it was.
+   */
+  readonly settledAt?: number;
 }
 
 export interface EnslavedDevice {

@@ -19,11 +19,16 @@ export type FirewallFacts = NonNullable<DoctorInput['firewall']>;
 
 const BONDING_DIR = '/proc/net/bonding';
 
-/** Gathers the live facts for doctor; `host` is the already observed HostState (its links filter the kernel log). */
+/**
+ * Gathers the live facts for doctor; `host` is the already observed HostState (its links
+ * filter the kernel log); kernel log lines stamped at or before `quietUntil` (seconds since
+ * boot: the end of network-script start's bring-up) are left out.
+ */
 export async function observeDoctorFacts(
   runner: Runner,
   files: FileReader,
   host: HostState,
+  quietUntil?: number,
 ): Promise<LiveDoctorFacts> {
   const facts: {
     bondProc?: Record<string, string>;
@@ -45,7 +50,7 @@ export async function observeDoctorFacts(
 
   const dmesg = await runner.run(['dmesg']);
   if (dmesg.exitCode === 0)
-    facts.kernelLog = parseKernelLog(dmesg.stdout, new Set(host.links.map((l) => l.name)));
+    facts.kernelLog = parseKernelLog(dmesg.stdout, new Set(host.links.map((l) => l.name)), quietUntil);
 
   // Port VLANs matter only on a VLAN-aware bridge; without one, no process is spent on them.
   if (host.links.some((l) => l.bridge?.vlanFiltering === true)) {
@@ -144,14 +149,17 @@ const OWN_ADDRESS = /received packet on (\S+?):? with own address as source addr
 /**
  * The kernel log lines saying a frame came back with the host's own source MAC, without the
  * `[ seconds]` prefix, each once. The kernel log is the machine's, not the namespace's: with
- * `devices` given, only lines about those devices are kept.
+ * `devices` given, only lines about those devices are kept. With `quietUntil`, lines stamped
+ * at or before it are left out (a line without a stamp, printk.time=0, is kept).
  */
-export function parseKernelLog(text: string, devices?: ReadonlySet<string>): string[] {
+export function parseKernelLog(text: string, devices?: ReadonlySet<string>, quietUntil?: number): string[] {
   const out: string[] = [];
   for (const raw of text.split('\n')) {
     const match = OWN_ADDRESS.exec(raw);
     if (match === null) continue;
     if (devices !== undefined && !devices.has(match[1] ?? '')) continue;
+    const stamp = /^\[\s*([0-9]+(?:\.[0-9]+)?)\]/.exec(raw)?.[1];
+    if (quietUntil !== undefined && stamp !== undefined && Number(stamp) <= quietUntil) continue;
     const line = raw.replace(/^\[\s*[0-9.]+\]\s*/, '').trim();
     if (!out.includes(line)) out.push(line);
   }

@@ -150,6 +150,11 @@ describe.runIf(can.ok && hasNft)('network-script start|stop|status in namespaces
     const record = JSON.parse(readFileSync(state, 'utf8'));
     expect(record.created).toEqual(['xenbr0']);
     expect(record.enslaved).toEqual([{ dev: 'eth0', master: 'xenbr0', up: true }]);
+    // The kernel log's clock when the bring-up had settled (doctor's BR002 leaves older lines
+    // out): past the start of this run, within the settle budget (5 s here) of now.
+    const uptime = Number(readFileSync('/proc/uptime', 'utf8').split(' ')[0]);
+    expect(record.settledAt).toBeGreaterThan(uptime - 60);
+    expect(record.settledAt).toBeLessThan(uptime + 6);
   });
 
   it('a second start plans nothing, and a guest vif in the bridge is left alone', () => {

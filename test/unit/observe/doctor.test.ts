@@ -110,6 +110,20 @@ describe('parseKernelLog', () => {
     expect(parseKernelLog(DMESG, new Set(['eth0']))).toEqual([]);
   });
 
+  it("leaves out lines stamped at or before start's bring-up ended (quietUntil); keeps unstamped ones", () => {
+    expect(parseKernelLog(DMESG, undefined, 153.004211)).toEqual([
+      'xenbr0: received packet on bond0 with own address as source address (addr:00:1e:c9:bb:3b:de, vlan:0)',
+      'br9: received packet on eth7 with own address as source address (addr:02:00:00:00:00:07, vlan:0)',
+    ]);
+    expect(parseKernelLog(DMESG, undefined, 153.1)).toEqual([
+      'br9: received packet on eth7 with own address as source address (addr:02:00:00:00:00:07, vlan:0)',
+    ]);
+    expect(parseKernelLog(DMESG, undefined, 200)).toEqual([]);
+    expect(
+      parseKernelLog('xenbr0: received packet on bond0 with own address as source address\n', undefined, 200),
+    ).toEqual(['xenbr0: received packet on bond0 with own address as source address']);
+  });
+
   it('reads the older form with a colon after the device', () => {
     expect(
       parseKernelLog(
