@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireCommand, requireNetns } from '../support/env.ts';
-import { cable, Netns } from '../support/netns.ts';
+import { dom0WithGateway, type Netns } from '../support/netns.ts';
 
 // contrib/ansible's xenplan_bridge run by Debian's ansible-core, local connection, inside a
 // network namespace: check mode changes nothing and reports changed, apply converges, and a
@@ -29,14 +29,7 @@ describe.runIf(hasAnsible)('the Ansible module xenplan_bridge', () => {
   const playbook = join(work, 'bridge.yml');
 
   beforeAll(() => {
-    dom0 = new Netns('ans-dom0');
-    upstream = new Netns('ans-up');
-    cable(dom0, 'eth0', upstream, 'up0');
-    upstream.ip('address', 'add', '192.0.2.1/24', 'dev', 'up0');
-    upstream.ip('link', 'set', 'up0', 'up');
-    dom0.ip('address', 'add', '192.0.2.10/24', 'dev', 'eth0');
-    dom0.ip('link', 'set', 'eth0', 'up');
-    dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
+    ({ dom0, upstream } = dom0WithGateway('ans'));
     writeFileSync(
       playbook,
       JSON.stringify([

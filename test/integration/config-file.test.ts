@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
-import { cable, Netns } from '../support/netns.ts';
+import { dom0WithGateway, type Netns } from '../support/netns.ts';
 import { expectReport } from '../support/schema.ts';
 
 // network-script and xenplan with no words read the config file ($XENPLAN_CONFIG standing in
@@ -22,14 +22,7 @@ describe.runIf(can.ok)('the config file in namespaces', () => {
     scripts.run(name, args, { ns: dom0, env });
 
   beforeAll(() => {
-    dom0 = new Netns('conf-dom0');
-    upstream = new Netns('conf-up');
-    cable(dom0, 'eth0', upstream, 'up0');
-    upstream.ip('address', 'add', '192.0.2.1/24', 'dev', 'up0');
-    upstream.ip('link', 'set', 'up0', 'up');
-    dom0.ip('address', 'add', '192.0.2.10/24', 'dev', 'eth0');
-    dom0.ip('link', 'set', 'eth0', 'up');
-    dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
+    ({ dom0, upstream } = dom0WithGateway('conf'));
     dom0.settle();
     writeFileSync(
       config,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
-import { cable, Netns } from '../support/netns.ts';
+import { cable, dom0WithGateway, type Netns } from '../support/netns.ts';
 import { expectReport } from '../support/schema.ts';
 
 // The JSON contract as a caller (Ansible, a monitoring check) meets it: every command with
@@ -22,15 +22,8 @@ describe.runIf(can.ok)('--json: one object per command, valid against the schema
     scripts.run(name, args, { ns: dom0, env });
 
   beforeAll(() => {
-    dom0 = new Netns('json-dom0');
-    upstream = new Netns('json-up');
-    cable(dom0, 'eth0', upstream, 'up0');
+    ({ dom0, upstream } = dom0WithGateway('json'));
     cable(dom0, 'eth1', upstream, 'up1');
-    upstream.ip('address', 'add', '192.0.2.1/24', 'dev', 'up0');
-    upstream.ip('link', 'set', 'up0', 'up');
-    dom0.ip('address', 'add', '192.0.2.10/24', 'dev', 'eth0');
-    dom0.ip('link', 'set', 'eth0', 'up');
-    dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
     dom0.settle();
   });
 

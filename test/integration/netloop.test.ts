@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Scripts } from '../support/bundle.ts';
 import { requireNetns } from '../support/env.ts';
-import { cable, Netns } from '../support/netns.ts';
+import { dom0WithGateway, type Netns } from '../support/netns.ts';
 
 // The Xen 3.x netloop layout on the host kernel, as network-script builds it by default (no
 // dom0-mac=): dom0's veth0 takes eth0's MAC, so the LAN still sees dom0 at the MAC it knew
@@ -24,14 +24,7 @@ describe.runIf(can.ok)('netloop: veth0 takes the NIC MAC, as Xen 3.x did', () =>
   const KEYS = ['netdev=eth0', 'dom0-port=veth0:vif0.0'];
 
   beforeAll(() => {
-    dom0 = new Netns('nl-dom0');
-    upstream = new Netns('nl-up');
-    cable(dom0, 'eth0', upstream, 'up0');
-    upstream.ip('address', 'add', '192.0.2.1/24', 'dev', 'up0');
-    upstream.ip('link', 'set', 'up0', 'up');
-    dom0.ip('address', 'add', '192.0.2.10/24', 'dev', 'eth0');
-    dom0.ip('link', 'set', 'eth0', 'up');
-    dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
+    ({ dom0, upstream } = dom0WithGateway('nl'));
     nicMac = macOf('eth0');
   });
 

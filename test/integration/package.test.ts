@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requireCommand, requireNetns } from '../support/env.ts';
-import { cable, Netns } from '../support/netns.ts';
+import { dom0WithGateway, type Netns } from '../support/netns.ts';
 
 // npm run package (on the bundle the tests built), then the .deb installed into a throwaway root with dpkg
 // --root: every file lands, the installed network-xenplan builds a bridge in a namespace from
@@ -57,14 +57,7 @@ describe.runIf(hasDpkg && can.ok)('the Debian package in a throwaway root', () =
     for (const dir of ['var/lib/dpkg/info', 'var/lib/dpkg/updates'])
       mkdirSync(join(root, dir), { recursive: true });
     writeFileSync(join(root, 'var/lib/dpkg/status'), '');
-    dom0 = new Netns('pkg-dom0');
-    upstream = new Netns('pkg-up');
-    cable(dom0, 'eth0', upstream, 'up0');
-    upstream.ip('address', 'add', '192.0.2.1/24', 'dev', 'up0');
-    upstream.ip('link', 'set', 'up0', 'up');
-    dom0.ip('address', 'add', '192.0.2.10/24', 'dev', 'eth0');
-    dom0.ip('link', 'set', 'eth0', 'up');
-    dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
+    ({ dom0, upstream } = dom0WithGateway('pkg'));
   });
 
   afterAll(() => {

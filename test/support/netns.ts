@@ -92,3 +92,20 @@ export class Netns {
 export function cable(left: Netns, a: string, right: Netns, b: string): void {
   left.ip('link', 'add', a, 'type', 'veth', 'peer', 'name', b, 'netns', right.name);
 }
+
+/**
+ * The single-NIC host most network-script tests start from: namespace `LABEL-dom0` whose eth0
+ * (up, 192.0.2.10/24, default route via 192.0.2.1) is cabled to up0 (up, 192.0.2.1/24) of
+ * namespace `LABEL-up`, the gateway.
+ */
+export function dom0WithGateway(label: string): { dom0: Netns; upstream: Netns } {
+  const dom0 = new Netns(`${label}-dom0`);
+  const upstream = new Netns(`${label}-up`);
+  cable(dom0, 'eth0', upstream, 'up0');
+  upstream.ip('address', 'add', '192.0.2.1/24', 'dev', 'up0');
+  upstream.ip('link', 'set', 'up0', 'up');
+  dom0.ip('address', 'add', '192.0.2.10/24', 'dev', 'eth0');
+  dom0.ip('link', 'set', 'eth0', 'up');
+  dom0.ip('route', 'add', 'default', 'via', '192.0.2.1');
+  return { dom0, upstream };
+}
