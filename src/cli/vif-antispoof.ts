@@ -1,9 +1,16 @@
 import { applySteps } from '../apply/apply.ts';
-import { PENDING_MARK, writeMark } from '../apply/mark.ts';
+import { markPath, PENDING_MARK, writeMark } from '../apply/mark.ts';
 import { XenplanError } from '../model/error.ts';
+import { findLink, type HostState } from '../model/host.ts';
 import type { Plan } from '../model/plan.ts';
-import type { AntispoofChange } from '../plan/antispoof.ts';
+import {
+  type AntispoofChange,
+  planAntispoofOffline,
+  planAntispoofOnline,
+  withFilter,
+} from '../plan/antispoof.ts';
 import type { Context } from './context.ts';
+import type { ModeEvent } from './vif-routed.ts';
 
 /**
  * Applies a plan holding an antispoofing change, recording its mark: pending before (a run
@@ -34,4 +41,28 @@ export async function applyWithMark(
     throw error;
   }
   if (filter.mark !== undefined) writeMark(mark, filter.mark);
+}
+
+/**
+ * The guest's antispoofing change on its vif's ingress (netdev table: no Linux bridge to
+ * hook), spliced into the mode's plan; with the mark to record once applied.
+ */
+export function filtered(event: ModeEvent, host: HostState, plan: Plan, tagged: readonly number[] = []) {
+  const { ctx, who, backend } = event;
+  const guest = {
+    name: who.name,
+    ...(backend.mac === undefined ? {} : { mac: backend.mac }),
+    ips: backend.ips,
+    tagged,
+  };
+  const ifindex = (findLink(host, who.name) ?? findLink(host, who.dev))?.ifindex ?? 0;
+  const mark = markPath(ctx.env, who.name);
+  const filter = planAntispoofOnline(event.antispoof, guest, ifindex, ctx.files.read(mark), 'netdev');
+  return { plan: withFilter(plan, filter.steps, who.dev), filter, mark };
+}
+
+/** offline / remove: the guest's netdev rules, when an online left a mark; after `plan`. */
+export function unfiltered(ctx: Context, name: string) {
+  const mark = markPath(ctx.env, name);
+  return { filter: planAntispoofOffline(name, ctx.files.read(mark), 'netdev'), mark };
 }

@@ -10,8 +10,9 @@ import { parseOvsBridge, planOvsOffline, planOvsOnline } from '../plan/ovs-port.
 import { makeStep } from '../plan/step.ts';
 import type { BridgeRequest } from '../plan/vif.ts';
 import { offlineDevice, planRename, planVifOffline } from '../plan/vif.ts';
-import { applyWithMark } from './vif-antispoof.ts';
-import { filtered, type ModeEvent, unfiltered } from './vif-routed.ts';
+
+import { applyWithMark, filtered, unfiltered } from './vif-antispoof.ts';
+import type { ModeEvent } from './vif-routed.ts';
 
 /** online / add on Open vSwitch (vif-xenplan-ovs, Xen's vif-openvswitch). */
 export async function attachOvs(

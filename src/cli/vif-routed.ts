@@ -1,14 +1,12 @@
 import { applyAndVerify, checkConverged } from '../apply/converge.ts';
-import { markPath } from '../apply/mark.ts';
 import type { AntispoofPolicy } from '../model/antispoof.ts';
 import { XenplanError } from '../model/error.ts';
-import { type Address, type Family, findLink, type HostState } from '../model/host.ts';
+import type { Address, Family, HostState } from '../model/host.ts';
 import { checkInterfaceName } from '../model/names.ts';
 import { makePlan, type Plan, type Step, type XenstoreWrite } from '../model/plan.ts';
 import type { VifIdentity } from '../model/vif.ts';
 import type { GuestRoute, LocalAddress, RoutedDesired } from '../model/vif-mode.ts';
 import { observeNat, observeRouted } from '../observe/routed.ts';
-import { planAntispoofOffline, planAntispoofOnline, withFilter } from '../plan/antispoof.ts';
 import { natAddresses, planNatOffline, planNatOnline } from '../plan/nat-vif.ts';
 import {
   FORWARDING_KEYS,
@@ -21,7 +19,7 @@ import { offlineDevice } from '../plan/vif.ts';
 import type { BackendValues } from '../xen/backend.ts';
 import type { HotplugRequest } from '../xen/hotplug.ts';
 import type { Context } from './context.ts';
-import { applyWithMark } from './vif-antispoof.ts';
+import { applyWithMark, filtered, unfiltered } from './vif-antispoof.ts';
 
 /** Xen's vif-route metrics: a tap's route wins over the PV vif's while both exist (HVM boot). */
 const METRIC = { tap: 1, vif: 2 } as const;
@@ -36,30 +34,6 @@ export interface ModeEvent {
   readonly show: (plan: Plan, what: string) => void;
   /** The host's vif-antispoof setting (online / add). */
   readonly antispoof: AntispoofPolicy;
-}
-
-/**
- * The guest's antispoofing change on its vif's ingress (netdev table: no Linux bridge to
- * hook), spliced into the mode's plan; with the mark to record once applied.
- */
-export function filtered(event: ModeEvent, host: HostState, plan: Plan, tagged: readonly number[] = []) {
-  const { ctx, who, backend } = event;
-  const guest = {
-    name: who.name,
-    ...(backend.mac === undefined ? {} : { mac: backend.mac }),
-    ips: backend.ips,
-    tagged,
-  };
-  const ifindex = (findLink(host, who.name) ?? findLink(host, who.dev))?.ifindex ?? 0;
-  const mark = markPath(ctx.env, who.name);
-  const filter = planAntispoofOnline(event.antispoof, guest, ifindex, ctx.files.read(mark), 'netdev');
-  return { plan: withFilter(plan, filter.steps, who.dev), filter, mark };
-}
-
-/** offline / remove: the guest's netdev rules, when an online left a mark; after `plan`. */
-export function unfiltered(ctx: Context, name: string) {
-  const mark = markPath(ctx.env, name);
-  return { filter: planAntispoofOffline(name, ctx.files.read(mark), 'netdev'), mark };
 }
 
 /** The device holding dom0's address: netdev= / gatewaydev= words, libxl's $netdev, else eth0 as Xen. */
