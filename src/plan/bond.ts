@@ -2,6 +2,7 @@ import { XenplanError } from '../model/error.ts';
 import { findLink, type HostState, type Link, portsOf } from '../model/host.ts';
 import type { BondDesired } from '../model/network.ts';
 import type { Step } from '../model/plan.ts';
+import { planNoLinkLocal } from './bridge.ts';
 import { bondArgs, ip } from './command.ts';
 import { makeStep } from './step.ts';
 
@@ -106,6 +107,7 @@ export function planBond(want: BondDesired, host: HostState): BondPlan {
         `${want.name} does not exist; create it (${all.map(([k, v]) => `${k} ${v}`).join(', ')})`,
       ),
     );
+    prepare.push(planNoLinkLocal(want.name, 'bond'));
     for (const [name, value] of later)
       finish.push(
         makeStep(

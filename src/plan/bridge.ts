@@ -205,6 +205,22 @@ export function planBridgeRestore(name: string, changes: readonly OptionChange[]
   return steps;
 }
 
+/**
+ * A bridge port start creates gets no IPv6 link-local address of its own, set before it first
+ * goes up: a port shares its bridge's MAC (the bond's is the bridge's), so its fe80:: address
+ * would be the bridge's too, and its duplicate address detection, looped back through the
+ * switches, fails the bridge's (xenbr0 stays `dadfailed`, dom0 without IPv6 link-local).
+ * A port needs no address: the bridge holds dom0's.
+ */
+export function planNoLinkLocal(port: string, phase: Step['phase']): Step {
+  return makeStep(
+    `link:${port}:addrgenmode`,
+    phase,
+    ip.linkNoAddrGen(port),
+    `${port} is a new bridge port: no IPv6 link-local of its own (the same MAC as its bridge's would fail the bridge's duplicate address detection)`,
+  );
+}
+
 /** Bring a link up when it is not. */
 export function planUp(name: string, host: HostState, phase: Step['phase'], id = `link:${name}:up`): Step[] {
   const link = findLink(host, name);

@@ -47,6 +47,7 @@ export const ip = {
   linkRename: (name: string, to: string): Argv => ['ip', 'link', 'set', 'dev', name, 'name', to],
   linkAlias: (name: string, alias: string): Argv => ['ip', 'link', 'set', 'dev', name, 'alias', alias],
   linkArp: (name: string, on: boolean): Argv => ['ip', 'link', 'set', 'dev', name, 'arp', on ? 'on' : 'off'],
+  linkNoAddrGen: (name: string): Argv => ['ip', 'link', 'set', 'dev', name, 'addrgenmode', 'none'],
   addrAdd: (dev: string, cidr: string, extra: readonly string[] = []): Argv => [
     'ip',
     'address',

@@ -4,6 +4,7 @@ import type { Dom0Layout } from '../model/network.ts';
 import type { Step } from '../model/plan.ts';
 import type { EnslavedDevice, SettingChange } from '../model/record.ts';
 import { PORT_MAC } from '../model/vif.ts';
+import { planNoLinkLocal } from './bridge.ts';
 import { ip } from './command.ts';
 import { planLinkUp } from './link.ts';
 import { makeStep } from './step.ts';
@@ -65,6 +66,7 @@ export function planNetloop(
         `${veth} and ${vif} do not exist; create the pair (dom0's end ${veth}, ${vif} in ${bridgeName})`,
       ),
     );
+    steps.push(planNoLinkLocal(vif, 'link'));
   } else if (!vethLink || !vifLink) {
     const missing = vethLink ? vif : veth;
     throw new XenplanError(

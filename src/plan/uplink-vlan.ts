@@ -3,7 +3,7 @@ import { findLink, type HostState } from '../model/host.ts';
 import { type NetworkDesired, vlanBridgeName, vlanDeviceName } from '../model/network.ts';
 import type { Step } from '../model/plan.ts';
 import type { SettingChange } from '../model/record.ts';
-import { listBridgeChanges, planBridge, planPort } from './bridge.ts';
+import { listBridgeChanges, planBridge, planNoLinkLocal, planPort } from './bridge.ts';
 import { ip } from './command.ts';
 import { planLinkUp } from './link.ts';
 import { makeStep } from './step.ts';
@@ -48,6 +48,7 @@ export function planUplinkVlans(
           `${dev} is missing: VLAN ${vid} of ${want.uplink} (vlans=)`,
         ),
       );
+      out.steps.push(planNoLinkLocal(dev, 'link'));
     }
     const desired = { name: bridge, stp: want.bridge.stp, forwardDelay: want.bridge.forwardDelay };
     const bridgeLink = findLink(host, bridge);

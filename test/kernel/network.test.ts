@@ -108,7 +108,14 @@ interface IpLink {
 }
 interface IpAddr {
   ifname: string;
-  addr_info: { local: string; prefixlen: number; scope: string }[];
+  addr_info: {
+    local: string;
+    prefixlen: number;
+    scope: string;
+    family?: string;
+    dadfailed?: boolean;
+    tentative?: boolean;
+  }[];
 }
 interface IpRoute {
   dst: string;
@@ -121,6 +128,13 @@ interface IpRoute {
 const globals = (text: string | undefined) =>
   (JSON.parse(text ?? '[]') as IpAddr[]).flatMap((l) =>
     l.addr_info.filter((a) => a.scope === 'global').map((a) => `${a.local}/${a.prefixlen} ${l.ifname}`),
+  );
+/** Each device's IPv6 link-local, with the DAD state ip prints (dadfailed, tentative). */
+const linkLocals = (text: string | undefined) =>
+  (JSON.parse(text ?? '[]') as IpAddr[]).flatMap((l) =>
+    l.addr_info
+      .filter((a) => a.family === 'inet6' && a.scope === 'link')
+      .map((a) => `${l.ifname} ${a.dadfailed ? 'dadfailed' : a.tentative ? 'tentative' : 'ok'}`),
   );
 const routes = (text: string | undefined) =>
   (JSON.parse(text ?? '[]') as IpRoute[])
@@ -174,6 +188,9 @@ describe.runIf(ok)('network-script on a real Xen dom0 with bonding', () => {
     expect(bridgeMac).toBe(eth0Mac);
     expect(assign).toBe('3');
     expect(globals(s.get('addr'))).toEqual(['192.0.2.10/24 xenbr0']);
+    // IPv6 link-locals: xenbr0's passed duplicate address detection; bond0 (a port with the same
+    // MAC) has none to collide with it, looped back through the two switches.
+    expect(linkLocals(s.get('addr')), out).toEqual(['xenbr0 ok']);
     expect(routes(s.get('routes'))).toEqual([
       'default via 192.0.2.1 dev xenbr0',
       '198.51.100.0/24 via 192.0.2.1 dev xenbr0 metric 50',

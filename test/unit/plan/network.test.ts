@@ -232,6 +232,8 @@ describe('planNetworkStart: bonded', () => {
         'ip link add name bond0 type bond mode active-backup miimon 100 fail_over_mac active peer_notify_delay 200',
         false,
       ],
+      // A port of xenbr0 with its MAC: no link-local of its own to collide with the bridge's.
+      ['link:bond0:addrgenmode', 'bond', 'ip link set dev bond0 addrgenmode none', false],
       ['slave:eth0:down', 'slave', 'ip link set dev eth0 down', true],
       ['slave:eth0:master', 'slave', 'ip link set dev eth0 master bond0', true],
       ['slave:eth1:master', 'slave', 'ip link set dev eth1 master bond0', true],
@@ -408,6 +410,10 @@ describe('planNetworkStart: netloop', () => {
       ['link:veth0:create', 'link', 'ip link add name veth0 type veth peer name vif0.0', false],
       ['link:veth0:mac', 'link', `ip link set dev veth0 address ${MAC0}`, false],
       ['link:veth0:up', 'link', 'ip link set dev veth0 up', false],
+    ]);
+    // vif0.0 is the bridge port: no link-local; veth0 keeps IPv6 (it holds dom0's addresses).
+    expect(rows(plan.steps).filter(([id]) => String(id).endsWith(':addrgenmode'))).toEqual([
+      ['link:vif0.0:addrgenmode', 'link', 'ip link set dev vif0.0 addrgenmode none', false],
     ]);
     expect(() => planNetwork(want, host([link('eth0'), link('veth0', { kind: 'veth' })]))).toThrow(
       'dom0-port=veth0:vif0.0: vif0.0 does not exist but veth0 does; expected both ends of a veth pair, or neither',

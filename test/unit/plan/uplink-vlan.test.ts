@@ -31,6 +31,7 @@ describe('vlans= on the uplink', () => {
     const { plan, record } = planNetworkStart(withVlans, bondedHost());
     expect(rows(plan.steps)).toEqual([
       ['vlan:bond0.100:create', 'link', 'ip link add link bond0 name bond0.100 type vlan id 100', false],
+      ['link:bond0.100:addrgenmode', 'link', 'ip link set dev bond0.100 addrgenmode none', false],
       [
         'bridge:xenbr100:create',
         'bridge',
@@ -42,6 +43,7 @@ describe('vlans= on the uplink', () => {
       ['link:bond0.100:up', 'port', 'ip link set dev bond0.100 up', false],
       ['link:xenbr100:up', 'link', 'ip link set dev xenbr100 up', false],
       ['vlan:bond0.200:create', 'link', 'ip link add link bond0 name bond0.200 type vlan id 200', false],
+      ['link:bond0.200:addrgenmode', 'link', 'ip link set dev bond0.200 addrgenmode none', false],
       [
         'bridge:xenbr200:create',
         'bridge',
