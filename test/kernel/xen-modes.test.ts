@@ -156,7 +156,7 @@ ip link set xenbrv up
     await vm?.close();
   });
 
-  it('xl create starts one guest per mode at once: every vif connected, every guest up', async () => {
+  it('xl create starts one guest per mode, all at once: every vif connected, every guest up', async () => {
     const r = await job(`
 ${GUESTS.map(config).join('\n')}
 pids=
@@ -167,6 +167,8 @@ for g in ${GUESTS.map((g) => g.name).join(' ')}; do
   section "$g-status"; xenstore-read /local/domain/0/backend/vif/$(xl domid $g)/0/hotplug-status
 done
 for g in ${GUESTS.map((g) => g.name).join(' ')}; do section "$g-up"; wait_guest $g 240; done
+section xl; for g in ${GUESTS.map((g) => g.name).join(' ')}; do echo "== $g"; cat /tmp/$g.out; done
+section log; cat /var/log/xen/xen-hotplug.log
 `);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.s.get('created'), r.output).toBe(GUESTS.map(() => '0').join(' '));
@@ -175,7 +177,7 @@ for g in ${GUESTS.map((g) => g.name).join(' ')}; do section "$g-up"; wait_guest 
       expect(r.s.get(`${g.name}-up`), r.output).toMatch(/^@@guest up 00:16:3e:00:05:0\d mtu 1500$/);
       domid.set(g.mode, r.s.get(`${g.name}-domid`) ?? '');
     }
-  });
+  }, 600_000);
 
   it('Open vSwitch (script=vif-xenplan-ovs, bridge=ovsbr0.100): an access port on VLAN 100, reaching its gateway and not VLAN 200', async () => {
     const d = domid.get('ovs');
@@ -191,7 +193,7 @@ section again; again vif-xenplan-ovs ${d} ''
     expect(r.s.get('own'), r.output).toBe('ok');
     expect(r.s.get('leak'), r.output).toBe('isolated');
     expect(plan(r.s.get('again')).steps, r.output).toEqual([]);
-  });
+  }, 600_000);
 
   it('routed (script=vif-xenplan-route): no bridge, a host route, and the guest reaches the upstream through dom0 (and back)', async () => {
     const d = domid.get('route');
@@ -211,7 +213,7 @@ section again; again vif-xenplan-route ${d} xenbr0
     expect(plan(r.s.get('again')).steps, r.output).toEqual([]);
     // The upstream reaches the guest by its own address, routed to dom0.
     expect(vm.hostCommand(['ping', '-c', '2', '-W', '3', '198.18.5.40']).status).toBe(0);
-  });
+  }, 600_000);
 
   it('NAT (script=vif-xenplan-nat): the guest reaches an upstream with no route back, masqueraded', async () => {
     const d = domid.get('nat');
@@ -229,7 +231,7 @@ section again; again vif-xenplan-nat ${d} ''
     expect(plan(r.s.get('again')).steps, r.output).toEqual([]);
     // The upstream cannot answer 10.0.7.2 itself: the answers the guest got went to dom0.
     expect(vm.hostCommand(['ip', 'route', 'get', '10.0.7.2']).status).not.toBe(0);
-  });
+  }, 600_000);
 
   it('VLAN over the bond (vlans=100, bridge=xenbr100): the guest reaches VLAN 100 only', async () => {
     const d = domid.get('bond-vlan');
@@ -243,7 +245,7 @@ section again; again vif-xenplan ${d} ''
     expect(r.s.get('own'), r.output).toBe('ok');
     expect(r.s.get('leak'), r.output).toBe('isolated');
     expect(plan(r.s.get('again')).steps, r.output).toEqual([]);
-  });
+  }, 600_000);
 
   it("VLAN-aware bridge (libxl 4.19's vlan=100p/200): the port's PVID 100 untagged, 200 tagged; the guest is on VLAN 100", async () => {
     const d = domid.get('vlan-aware');
@@ -265,7 +267,7 @@ section again; again vif-xenplan ${d} ''
     expect(r.s.get('own'), r.output).toBe('ok');
     expect(r.s.get('leak'), r.output).toBe('isolated');
     expect(plan(r.s.get('again')).steps, r.output).toEqual([]);
-  });
+  }, 600_000);
 
   it("xl destroy of every mode's guest: offline ran for each and left no port, route or NAT element", async () => {
     const r = await job(`
@@ -290,7 +292,7 @@ section backends; xenstore-list /local/domain/0/backend/vif 2> /dev/null | wc -l
     expect(r.s.get('routes'), r.output).toBe('end');
     expect(r.s.get('set'), r.output).toBe('none');
     expect(r.s.get('backends'), r.output).toBe('0');
-  });
+  }, 600_000);
 
   it('antispoofing (vif-antispoof=ip, bridge mode): a guest with ip=192.0.2.21 is answered from it, never from a second address; a guest with a changed MAC gets nothing through', async () => {
     const spec = (name: string, n: number, extra: Partial<GuestSpec>): GuestSpec => ({
@@ -343,5 +345,5 @@ echo vif-antispoof=off > /etc/xen/xenplan.conf
     // xl destroy took each guest's rules with it.
     expect(r.s.get('after'), r.output).toMatch(/"guests": *\[\]/);
     expect(r.s.get('after'), r.output).toMatch(/\nrc=0$/);
-  });
+  }, 600_000);
 });
