@@ -85,6 +85,7 @@ export const GUEST_HELPERS = `
 section() { echo "@@$1"; }
 console_of() { tr -d '\\r' < "/var/log/xen/console/guest-$1.log" 2>/dev/null; }
 wait_guest() {
+  xl domid "$1" > /dev/null 2>&1 || { echo "no domain $1"; return 1; }
   i=0
   while [ $i -lt "\${2:-90}" ]; do
     console_of "$1" | grep -q '^@@guest up' && { console_of "$1" | grep '^@@guest up'; return 0; }
