@@ -12,37 +12,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderGuestConfig } from '../../src/lab/vm/guest.ts';
 import { quoteShell } from '../../src/lab/vm/shell.ts';
 import { BUNDLE } from '../support/bundle.ts';
-import { bootVm, parseSections, requireVm, type XenVm } from '../support/vm.ts';
+import { bootVm, GUEST_HELPERS, parseSections, requireVm, type XenVm } from '../support/vm.ts';
 
 const ok = requireVm('the xl tests');
 
 const KEYS =
   'bridge=xenbr0 bond=bond0 slaves=eth0,eth1 bond-mode=active-backup bond.primary=eth0 stp=off forward-delay=0';
-
-/** Shell functions for the jobs: console_of, wait_guest (up line), pings_ok (N good in a row). */
-const HELPERS = `
-section() { echo "@@$1"; }
-console_of() { tr -d '\\r' < "/var/log/xen/console/guest-$1.log" 2>/dev/null; }
-wait_guest() {
-  i=0
-  while [ $i -lt 90 ]; do
-    console_of "$1" | grep -q '^@@guest up' && { console_of "$1" | grep '^@@guest up'; return 0; }
-    sleep 1; i=$((i + 1))
-  done
-  echo "no @@guest up from $1; xl list: $(xl list | awk 'NR > 1 { printf "%s(%s) ", $1, $5 }'); console: $(console_of "$1" | tail -5 | tr '\n' '|')"
-  return 1
-}
-pings_ok() { # guest target count
-  i=0
-  while [ $i -lt 60 ]; do
-    n=$(console_of "$1" | awk -v t="$2" '$1 == "@@ping" && $2 == t { if ($3 == "ok") n++; else n = 0 } END { print n + 0 }')
-    [ "$n" -ge "$3" ] && { echo ok; return 0; }
-    sleep 1; i=$((i + 1))
-  done
-  echo "fail: $(console_of "$1" | grep "^@@ping $2 " | tail -1)"
-  return 1
-}
-`;
 
 describe.runIf(ok)('vif-xenplan under xl, with real netback vifs', () => {
   let vm: XenVm;
@@ -52,7 +27,7 @@ describe.runIf(ok)('vif-xenplan under xl, with real netback vifs', () => {
     return `printf '%s' ${quoteShell(renderGuestConfig(spec, vm.guestKernel, vm.guestInitramfs))} > /tmp/${name}.cfg`;
   };
   const job = async (script: string, timeoutMs = 240_000) => {
-    const r = await vm.run(`${HELPERS}\n${script}`, { timeoutMs });
+    const r = await vm.run(`${GUEST_HELPERS}\n${script}`, { timeoutMs });
     return { ...r, s: parseSections(r.output) };
   };
 

@@ -74,3 +74,44 @@ ping_gw() {
   echo fail
 }
 `;
+
+/**
+ * Shell helpers for jobs with xl guests (the @@ lines of src/lab/vm/guest.ts on their consoles):
+ * `console_of NAME`; `wait_guest NAME [SECONDS]` (its @@guest up line, default 90 s);
+ * `pings_ok NAME TARGET COUNT [KIND]`: COUNT good answers in a row (KIND ping or spoof);
+ * `isolated NAME TARGET COUNT [KIND]`: COUNT answers, none of them good.
+ */
+export const GUEST_HELPERS = `
+section() { echo "@@$1"; }
+console_of() { tr -d '\\r' < "/var/log/xen/console/guest-$1.log" 2>/dev/null; }
+wait_guest() {
+  xl domid "$1" > /dev/null 2>&1 || { echo "no domain $1"; return 1; }
+  i=0
+  while [ $i -lt "\${2:-90}" ]; do
+    console_of "$1" | grep -q '^@@guest up' && { console_of "$1" | grep '^@@guest up'; return 0; }
+    sleep 1; i=$((i + 1))
+  done
+  echo "no @@guest up from $1; xl list: $(xl list | awk 'NR > 1 { printf "%s(%s) ", $1, $5 }'); console: $(console_of "$1" | tail -5 | tr '\n' '|')"
+  return 1
+}
+pings_ok() { # guest target count [kind]
+  i=0
+  while [ $i -lt 60 ]; do
+    n=$(console_of "$1" | awk -v t="$2" -v k="@@\${4:-ping}" '$1 == k && $2 == t { if ($3 == "ok") n++; else n = 0 } END { print n + 0 }')
+    [ "$n" -ge "$3" ] && { echo ok; return 0; }
+    sleep 1; i=$((i + 1))
+  done
+  echo "fail: $(console_of "$1" | grep "^@@\${4:-ping} $2 " | tail -1)"
+  return 1
+}
+isolated() { # guest target count [kind]
+  i=0
+  while [ $i -lt 90 ]; do
+    c=$(console_of "$1" | awk -v t="$2" -v k="@@\${4:-ping}" '$1 == k && $2 == t { n++; if ($3 == "ok") good++ } END { print n + 0, good + 0 }')
+    [ "\${c% *}" -ge "$3" ] && { [ "\${c#* }" = 0 ] && echo isolated || echo "reached: \${c#* } of \${c% *}"; return 0; }
+    sleep 1; i=$((i + 1))
+  done
+  echo "only $c answers"
+  return 1
+}
+`;

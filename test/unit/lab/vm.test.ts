@@ -1,7 +1,7 @@
 /** The pure parts of the VM test bed: cpio, module order, QEMU's command line, guest config. */
 import { describe, expect, it } from 'vitest';
 import { buildCpio } from '../../../src/lab/vm/cpio.ts';
-import { renderGuestConfig } from '../../../src/lab/vm/guest.ts';
+import { renderGuestConfig, renderGuestInit } from '../../../src/lab/vm/guest.ts';
 import { moduleLoadOrder } from '../../../src/lab/vm/modules.ts';
 import { nicMac, qemuArgs, xenCommandLine } from '../../../src/lab/vm/qemu.ts';
 
@@ -157,6 +157,49 @@ describe('renderGuestConfig', () => {
         'on_crash = "destroy"',
         '',
       ].join('\n'),
+    );
+  });
+
+  it('a lying guest: its fake MAC and its spoofed address go on the command line', () => {
+    const config = renderGuestConfig(
+      {
+        name: 'liar',
+        vifs: [['bridge=xenbr0']],
+        ip: '192.0.2.21/24',
+        mac: '00:16:3e:00:00:99',
+        spoof: '192.0.2.121',
+      },
+      '/k',
+      '/r',
+    );
+    expect(config).toContain(
+      'extra = "console=hvc0 quiet xp.ip=192.0.2.21/24 xp.mac=00:16:3e:00:00:99 xp.spoof=192.0.2.121"',
+    );
+  });
+});
+
+describe('renderGuestInit', () => {
+  const init = renderGuestInit(['xen-netfront']);
+
+  it('sets the fake MAC before eth0 comes up, and the spoofed address as a /32 with ARP from the first address', () => {
+    const lines = init.split('\n');
+    const at = (line: string) => lines.indexOf(line);
+    expect(at('[ -n "$MAC" ] && ip link set eth0 address "$MAC"')).toBeGreaterThan(-1);
+    expect(at('[ -n "$MAC" ] && ip link set eth0 address "$MAC"')).toBeLessThan(at('ip link set eth0 up'));
+    expect(init).toContain(
+      '  echo 2 > /proc/sys/net/ipv4/conf/eth0/arp_announce\n  ip address add "$SPOOF/32" dev eth0\n',
+    );
+  });
+
+  it('pings every target from the spoofed address too, saying @@spoof', () => {
+    expect(init).toContain(
+      'if ping -c 1 -W 1 -I "$SPOOF" "$t" > /dev/null 2>&1; then echo "@@spoof $t ok $n"; else echo "@@spoof $t fail $n"; fi',
+    );
+  });
+
+  it('reaches a gateway outside its subnet (a routed /32 guest) through a device route', () => {
+    expect(init).toContain(
+      'ip route add default via "$GW" 2> /dev/null || { ip route add "$GW" dev eth0; ip route add default via "$GW"; }',
     );
   });
 });
