@@ -207,17 +207,16 @@ export function planBridgeRestore(name: string, changes: readonly OptionChange[]
 
 /**
  * A bridge port start creates gets no IPv6 link-local address of its own, set before it first
- * goes up: a port shares its bridge's MAC (the bond's is the bridge's), so its fe80:: address
- * would be the bridge's too, and its duplicate address detection, looped back through the
- * switches, fails the bridge's (xenbr0 stays `dadfailed`, dom0 without IPv6 link-local).
- * A port needs no address: the bridge holds dom0's.
+ * goes up (as systemd-networkd does for bridge ports): a port needs no address (the bridge
+ * holds dom0's), and the bond's, from the MAC it shares with the bridge, would be the very
+ * fe80:: address of the bridge, on the same link.
  */
 export function planNoLinkLocal(port: string, phase: Step['phase']): Step {
   return makeStep(
     `link:${port}:addrgenmode`,
     phase,
     ip.linkNoAddrGen(port),
-    `${port} is a new bridge port: no IPv6 link-local of its own (the same MAC as its bridge's would fail the bridge's duplicate address detection)`,
+    `${port} is a new bridge port: no IPv6 link-local of its own (a port holds no address; from the bridge's MAC it would duplicate the bridge's)`,
   );
 }
 
