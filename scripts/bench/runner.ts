@@ -79,12 +79,23 @@ function pssKiB(pid: number): number {
   }
 }
 
+function isNode(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node';
+  } catch {
+    return false;
+  }
+}
+
 async function storm(request: StormRequest): Promise<StormReply> {
   let peakPssKiB = 0;
   let peakProcesses = 0;
+  let peakNodes = 0;
   const sample = () => {
     const pids = tree(request.pssPids ?? []);
     peakProcesses = Math.max(peakProcesses, pids.length - (request.pssPids?.length ?? 0));
+    // The slots bound these: the Node processes of cold events (the agent is no child).
+    peakNodes = Math.max(peakNodes, tree([]).filter(isNode).length);
     peakPssKiB = Math.max(
       peakPssKiB,
       pids.reduce((a, p) => a + pssKiB(p), 0),
@@ -118,6 +129,7 @@ async function storm(request: StormRequest): Promise<StormReply> {
     stderr: results.map((r) => r.stderr),
     peakPssKiB,
     peakProcesses,
+    peakNodes,
   };
 }
 
