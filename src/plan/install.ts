@@ -215,6 +215,11 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
   const old = fileEntries(state.manifest);
   const at = (path: string) => underPrefix(req.prefix, path);
   const warnings: string[] = [];
+  // Install adds, it never takes away: what an earlier --agent put there stays, unused.
+  if (req.agent === undefined && old.has(AGENT_UNIT_PATH))
+    warnings.push(
+      `${AGENT_UNIT_PATH} and ${req.scriptsDir}/${AGENT_BUNDLE_NAME} stay from an install --agent, unused now that ${req.scriptsDir}/${VIF_SCRIPT_NAME} is the bundle again; xenplan uninstall removes everything, then install again`,
+    );
   const conflicts: string[] = [];
 
   // Directories: make the missing ones, remember every level made (uninstall removes them if empty).

@@ -263,6 +263,20 @@ describe('planInstall --agent', () => {
       [`install:link:${WANTS}`, `${WANTS} is missing: symlink to ../xenplan-agent.service`],
     ]);
   });
+
+  it('a plain install after --agent puts the bundle back as vif-xenplan and says what stays', () => {
+    const { agent: _, ...plain } = req();
+    const { plan } = planInstall(plain, state(afterInstall, installed, { agentActive: true }));
+    expect(plan.steps.map((s) => s.id)).toEqual([
+      'install:manifest',
+      `install:file:${S}/vif-xenplan`,
+      `install:interpreter:${S}/vif-xenplan`,
+      `install:link:${S}/network-xenplan`,
+    ]);
+    expect(plan.warnings).toEqual([
+      `${UNIT} and ${S}/xenplan.cjs stay from an install --agent, unused now that ${S}/vif-xenplan is the bundle again; xenplan uninstall removes everything, then install again`,
+    ]);
+  });
 });
 
 describe('planUninstall after install --agent', () => {
