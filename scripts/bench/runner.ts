@@ -79,9 +79,12 @@ function pssKiB(pid: number): number {
   }
 }
 
+/** A live Node process (an exited one not yet reaped holds no memory: not counted). */
 function isNode(pid: number): boolean {
   try {
-    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'node';
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    return comm === 'node' && stat[stat.lastIndexOf(')') + 2] !== 'Z';
   } catch {
     return false;
   }
