@@ -46,13 +46,13 @@ pings_ok() { # guest target count
 }
 # The agent as its unit starts it: the ExecStart line, in the background, its pid kept.
 start_agent() {
-  old=$(cat /run/xenplan/agent 2>/dev/null)
+  old=$(cat /run/xenplan/agent 2>/dev/null || true)
   cmd=$(sed -n 's/^ExecStart=//p' ${UNIT})
   $cmd > /tmp/agent.log 2>&1 < /dev/null &
   echo $! > /tmp/agent.pid
   i=0
   while [ $i -lt 600 ]; do
-    new=$(cat /run/xenplan/agent 2>/dev/null)
+    new=$(cat /run/xenplan/agent 2>/dev/null || true)
     [ -n "$new" ] && [ "$new" != "$old" ] && { echo started; return 0; }
     sleep 0.1; i=$((i + 1))
   done
