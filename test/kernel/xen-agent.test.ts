@@ -90,7 +90,7 @@ section layout; head -1 /etc/xen/scripts/vif-xenplan; readlink /etc/xen/scripts/
 ip address add 192.0.2.11/24 dev eth0
 ip link set eth0 up
 ip route add default via 192.0.2.1
-/etc/xen/scripts/network-xenplan start ${KEYS}
+section network; /etc/xen/scripts/network-xenplan start ${KEYS}
 section agent; start_agent
 `);
     expect(r.exitCode, r.output).toBe(0);
@@ -147,15 +147,16 @@ section attach1; tail -1 /tmp/attach1.out
 section vif1; vif_state g1 $(devid_of g1 00:16:3e:00:02:01)
 section stale; [ -f /run/xenplan/agent ] && echo "file left" || echo "no file"
 # While it is gone: the launcher falls back to the cold path.
-xl network-attach g1 mac=00:16:3e:00:02:02 bridge=xenbr0 script=vif-xenplan; echo "rc=$?" > /tmp/attach2.out
+xl network-attach g1 mac=00:16:3e:00:02:02 bridge=xenbr0 script=vif-xenplan > /tmp/attach2.log 2>&1; echo "rc=$?" > /tmp/attach2.out
 section attach2; cat /tmp/attach2.out
 section vif2; vif_state g1 $(devid_of g1 00:16:3e:00:02:02)
 # Back (as systemd's Restart= would): served by the agent again, cold path unusable.
 section restart; start_agent
-XENPLAN_NODE=/bin/false xl network-attach g1 mac=00:16:3e:00:02:03 bridge=xenbr0 script=vif-xenplan; echo "rc=$?" > /tmp/attach3.out
+XENPLAN_NODE=/bin/false xl network-attach g1 mac=00:16:3e:00:02:03 bridge=xenbr0 script=vif-xenplan > /tmp/attach3.log 2>&1; echo "rc=$?" > /tmp/attach3.out
 section attach3; cat /tmp/attach3.out
 section vif3; vif_state g1 $(devid_of g1 00:16:3e:00:02:03)
 section gw; pings_ok g1 192.0.2.1 3
+section logs; cat /tmp/attach1.out /tmp/attach2.log /tmp/attach3.log /tmp/agent.log; tail -20 /var/log/xen/xen-hotplug.log
 `);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.s.get('handed'), r.output).toBe('yes');
@@ -178,7 +179,7 @@ section offline; grep -c 'vif-script offline' /var/log/xen/xen-hotplug.log
 kill -TERM $(cat /tmp/agent.pid)
 i=0; while [ -f /run/xenplan/agent ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
 section file; [ -f /run/xenplan/agent ] && echo left || echo gone
-section uninstall; node ${quoteShell(BUNDLE)} uninstall
+section uninstall; node ${quoteShell(BUNDLE)} uninstall 2>&1
 section left; ls /etc/xen/scripts | grep -c xenplan || true; ls ${UNIT} 2>&1 | grep -c 'No such' || true
 `);
     expect(r.exitCode, r.output).toBe(0);
