@@ -150,13 +150,18 @@ section stale; [ -f /run/xenplan/agent ] && echo "file left" || echo "no file"
 xl network-attach g1 mac=00:16:3e:00:02:02 bridge=xenbr0 script=vif-xenplan > /tmp/attach2.log 2>&1; echo "rc=$?" > /tmp/attach2.out
 section attach2; cat /tmp/attach2.out
 section vif2; vif_state g1 $(devid_of g1 00:16:3e:00:02:02)
+# The control of this file's proof: with no agent, XENPLAN_NODE=/bin/false (passed on by xl)
+# leaves the launcher nothing that works, and the guest cannot start.
+${config('ctl', '00:16:3e:00:00:29', '192.0.2.49', ['192.0.2.1'])}
+XENPLAN_NODE=/bin/false xl create /tmp/ctl.cfg > /tmp/ctl.log 2>&1; echo "rc=$?" > /tmp/ctl.out
+section control; cat /tmp/ctl.out; xl list | awk '{ print $1 }' | grep -c '^ctl$' || true
 # Back (as systemd's Restart= would): served by the agent again, cold path unusable.
 section restart; start_agent
 XENPLAN_NODE=/bin/false xl network-attach g1 mac=00:16:3e:00:02:03 bridge=xenbr0 script=vif-xenplan > /tmp/attach3.log 2>&1; echo "rc=$?" > /tmp/attach3.out
 section attach3; cat /tmp/attach3.out
 section vif3; vif_state g1 $(devid_of g1 00:16:3e:00:02:03)
 section gw; pings_ok g1 192.0.2.1 3
-section logs; cat /tmp/attach1.out /tmp/attach2.log /tmp/attach3.log /tmp/agent.log; tail -20 /var/log/xen/xen-hotplug.log
+section logs; cat /tmp/attach1.out /tmp/attach2.log /tmp/ctl.log /tmp/attach3.log /tmp/agent.log; tail -20 /var/log/xen/xen-hotplug.log
 `);
     expect(r.exitCode, r.output).toBe(0);
     expect(r.s.get('handed'), r.output).toBe('yes');
@@ -165,6 +170,7 @@ section logs; cat /tmp/attach1.out /tmp/attach2.log /tmp/attach3.log /tmp/agent.
     expect(r.s.get('stale')).toBe('file left');
     expect(r.s.get('attach2'), r.output).toBe('rc=0');
     expect(r.s.get('vif2')).toBe('connected xenbr0');
+    expect(r.s.get('control'), r.output).toMatch(/^rc=[1-9][0-9]*\n0$/);
     expect(r.s.get('restart')).toBe('started');
     expect(r.s.get('attach3'), r.output).toBe('rc=0');
     expect(r.s.get('vif3')).toBe('connected xenbr0');
