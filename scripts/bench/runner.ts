@@ -79,12 +79,17 @@ function pssKiB(pid: number): number {
   }
 }
 
-/** A live Node process (an exited one not yet reaped holds no memory: not counted). */
+/**
+ * A Node process holding memory. One that is exiting has given its memory back before the
+ * kernel frees its files (and so its slot): counted, it would show a slot's handover as one
+ * Node too many.
+ */
 function isNode(pid: number): boolean {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    return comm === 'node' && stat[stat.lastIndexOf(')') + 2] !== 'Z';
+    if (comm !== 'node' || stat[stat.lastIndexOf(')') + 2] === 'Z') return false;
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) > 0;
   } catch {
     return false;
   }
