@@ -26,7 +26,11 @@ const app = await build({
   ...common,
   entryPoints: [join(root, 'src', 'cli', 'main.ts')],
   write: false,
-  define: { XENPLAN_VERSION: JSON.stringify(version) },
+  define: {
+    XENPLAN_VERSION: JSON.stringify(version),
+    // What install --agent puts in place as vif-xenplan.
+    XENPLAN_LAUNCHER: JSON.stringify(readFileSync(join(root, 'bin', 'vif-xenplan'), 'utf8')),
+  },
 });
 const source = app.outputFiles[0].text;
 const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);

@@ -28,6 +28,14 @@ export function cases(lab: Lab, vifBridge: string, xenVersion: string): Case[] {
   return [
     { name: 'xen', label: xen, argv: (event) => [vifBridge, event, 'type_if=vif'], pids: () => [] },
     { name: 'cold', label: 'xenplan cold (vif-script)', argv: cold, pids: () => [] },
+    // What a dom0 runs when the agent is not there: the launcher, its slots, then the bundle.
+    {
+      name: 'launcher',
+      label: 'cold via the launcher (slots)',
+      argv: agent,
+      env: { XENPLAN_AGENT: 'off' },
+      pids: () => [],
+    },
     {
       name: 'agent',
       label: 'xenplan agent (vif-xenplan)',

@@ -7,7 +7,7 @@
 // starting and running one ip -batch), CPU, execs, RSS, and a boot storm of N concurrent
 // events. A benchmark only: nothing here asserts a time. Needs root.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { loadavg, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
 import { type Case, cases, type Event, floorArgv } from './cases.ts';
 import { BenchFailure, DOMID, ensurePackages, ensureXenScripts, Lab, residentOf, vifOf } from './lab.ts';
@@ -79,6 +79,7 @@ async function main(lab: Lab, options: Options, xenVersion: string): Promise<voi
     floorCpu: [],
     nodeStart: [],
     stormSize: options.storm,
+    slots: Math.max(2, cpus().length),
   };
   const result = (c: Case) => results.cases[c.name]!;
 
@@ -169,11 +170,12 @@ async function main(lab: Lab, options: Options, xenVersion: string): Promise<voi
             );
           }
         const r = result(c);
-        r.storm ??= { ms: [], peakPssKiB: [], peakProcesses: [], offlineMs: [], failed: [] };
+        r.storm ??= { ms: [], peakPssKiB: [], peakProcesses: [], peakNodes: [], offlineMs: [], failed: [] };
         r.storm.failed.push(failedOn.length + failedOff.length);
         r.storm.ms.push(on.ms);
         r.storm.peakPssKiB.push(on.peakPssKiB);
         r.storm.peakProcesses.push(on.peakProcesses);
+        r.storm.peakNodes.push(Math.max(on.peakNodes, off.peakNodes));
         r.storm.offlineMs.push(off.ms);
       }
     }

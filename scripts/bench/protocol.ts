@@ -38,4 +38,6 @@ export interface StormReply {
   readonly peakPssKiB: number;
   /** Most of those processes alive at one sample. */
   readonly peakProcesses: number;
+  /** Most Node processes (comm "node", the agent excluded) alive at one sample. */
+  readonly peakNodes: number;
 }

@@ -79,12 +79,31 @@ function pssKiB(pid: number): number {
   }
 }
 
+/**
+ * A Node process holding memory. One that is exiting has given its memory back before the
+ * kernel frees its files (and so its slot): counted, it would show a slot's handover as one
+ * Node too many.
+ */
+function isNode(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    if (comm !== 'node' || stat[stat.lastIndexOf(')') + 2] === 'Z') return false;
+    return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) > 0;
+  } catch {
+    return false;
+  }
+}
+
 async function storm(request: StormRequest): Promise<StormReply> {
   let peakPssKiB = 0;
   let peakProcesses = 0;
+  let peakNodes = 0;
   const sample = () => {
     const pids = tree(request.pssPids ?? []);
     peakProcesses = Math.max(peakProcesses, pids.length - (request.pssPids?.length ?? 0));
+    // The slots bound these: the Node processes of cold events (the agent is no child).
+    peakNodes = Math.max(peakNodes, tree([]).filter(isNode).length);
     peakPssKiB = Math.max(
       peakPssKiB,
       pids.reduce((a, p) => a + pssKiB(p), 0),
@@ -118,6 +137,7 @@ async function storm(request: StormRequest): Promise<StormReply> {
     stderr: results.map((r) => r.stderr),
     peakPssKiB,
     peakProcesses,
+    peakNodes,
   };
 }
 

@@ -58,7 +58,7 @@ export function parseAgentRequest(text: string, now: number): AgentRequest {
  * bash's $EPOCHREALTIME (seconds, a fraction after '.' or ','); a time in the future or more
  * than a minute ago is a clock that jumped, and the agent's own now counts instead.
  */
-function launcherStart(text: string, now: number): number | undefined {
+export function launcherStart(text: string, now: number): number | undefined {
   if (!/^[0-9]{1,12}([.,][0-9]{1,9})?$/.test(text)) return undefined;
   const ms = Math.floor(Number(text.replace(',', '.')) * 1000);
   return ms <= now && ms > now - 60_000 ? ms : undefined;

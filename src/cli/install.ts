@@ -4,9 +4,11 @@ import { applyAndVerify } from '../apply/converge.ts';
 import { renderScript } from '../apply/render.ts';
 import { planPayload, renderReport } from '../apply/report.ts';
 import { XenplanError } from '../model/error.ts';
+import type { InstalledState } from '../model/install.ts';
 import { MANIFEST_PATH, SAVED_SUFFIX } from '../model/install.ts';
 import type { Plan } from '../model/plan.ts';
-import { observeInstalled, sha256Of } from '../observe/install.ts';
+import { observeAgentService, observeInstalled, sha256Of } from '../observe/install.ts';
+import { AGENT_BUNDLE_NAME, AGENT_UNIT_NAME, AGENT_UNIT_PATH, renderAgentUnit } from '../plan/agent-unit.ts';
 import { BOOT_UNIT_PATH, renderBootUnit } from '../plan/boot-unit.ts';
 import { type InstallRequest, installPaths, planInstall } from '../plan/install.ts';
 import { renderInstallNotes } from '../plan/install-notes.ts';
@@ -27,8 +29,11 @@ import { checkNodeVersion } from './node-version.ts';
 
 const col = (path: string): string => path.padEnd(38);
 
+/** bin/vif-xenplan, embedded by the build (scripts/build.mjs): what install --agent puts in place. */
+declare const XENPLAN_LAUNCHER: string | undefined;
+
 export const INSTALL_HELP = `Usage: xenplan install [--prefix DIR] [--scripts-dir DIR] [--node PATH] [--udev]
-                       [--boot] [--force] [--dry-run] [--json]
+                       [--boot] [--agent] [--force] [--dry-run] [--json]
 
 Put this xenplan (the single bundled file now running) where Xen calls its
 scripts:
@@ -47,6 +52,17 @@ with --boot, also (xl hosts: nothing in Xen 4.5+ builds the bridge)
   ${col('')}/etc/xen/xenplan.conf before xendomains,
   ${col('')}stop at shutdown; enabled by a link in
   ${col('')}multi-user.target.wants
+with --agent, the resident fast path: ${VIF_SCRIPT_NAME} becomes the bash
+launcher (it hands each vif event to the agent, and runs the bundle itself when
+the agent is not there, waiting for one of a few slots first), the bundle goes
+beside it, and the agent runs as a systemd service:
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${AGENT_BUNDLE_NAME}`)}the copy of the bundle (#!NODE)
+  ${col(`${DEFAULT_SCRIPTS_DIR}/${NETWORK_SCRIPT_NAME}`)}then a symlink to ${AGENT_BUNDLE_NAME}
+  ${AGENT_UNIT_PATH}
+  ${col('')}runs ${AGENT_BUNDLE_NAME} agent, restarted when
+  ${col('')}it ends; enabled by a link in
+  ${col('')}multi-user.target.wants; where systemd
+  ${col('')}runs (no --prefix), (re)started now
 and in every case
   ${col(MANIFEST_PATH)}the record of what was installed
 Then it prints the lines to add to /etc/xen/xend-config.sxp (xend) or
@@ -84,6 +100,7 @@ Options:
                      . _ + @ / - only
   --udev             also install the udev rules (xend-era hosts only)
   --boot             also install and enable the boot unit (systemd)
+  --agent            also the launcher and the agent's unit (see above)
   --force            replace files that are not xenplan's (moved aside,
                      restored by uninstall) or that changed since install
   --dry-run          print the plan as a shell script and change nothing
@@ -101,8 +118,9 @@ export const UNINSTALL_HELP = `Usage: xenplan uninstall [--prefix DIR] [--force]
 
 Remove exactly what xenplan install put on this host, as recorded in
 ${MANIFEST_PATH} (under --prefix DIR when given): the ${VIF_SCRIPT_NAME}
-copy, the ${NETWORK_SCRIPT_NAME} link, the udev rules if installed, the
-manifest itself, and the directories install made if they are now empty. A file
+copy, the ${NETWORK_SCRIPT_NAME} link, the udev rules and units if
+installed (the agent is stopped first where systemd runs), the manifest
+itself, and the directories install made if they are now empty. A file
 install moved aside with --force (NAME${SAVED_SUFFIX}) is moved back. A file
 that changed since install is kept, with a warning, unless --force. Nothing
 that is not in the manifest is touched; without a manifest there is nothing to
@@ -196,6 +214,7 @@ function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRe
   const unit = renderBootUnit(scriptsDir);
   return {
     ...(flags.boot === true ? { boot: { unit, sha256: sha256Of(unit) } } : {}),
+    ...(flags.agent === true ? { agent: agentOf(scriptsDir) } : {}),
     prefix,
     scriptsDir,
     udev: flags.udev === true,
@@ -207,6 +226,25 @@ function installRequest(ctx: Context, flags: Record<string, unknown>): InstallRe
     udevRules,
     udevRulesSha256: sha256Of(udevRules),
   };
+}
+
+function agentOf(scriptsDir: string): NonNullable<InstallRequest['agent']> {
+  if (typeof XENPLAN_LAUNCHER !== 'string')
+    throw new XenplanError('bug', 'install --agent: this build has no launcher (build with npm run build)');
+  const unit = renderAgentUnit(scriptsDir);
+  return {
+    launcher: XENPLAN_LAUNCHER,
+    launcherSha256: sha256Of(XENPLAN_LAUNCHER),
+    unit,
+    unitSha256: sha256Of(unit),
+  };
+}
+
+/** What is installed under the prefix, and where systemd runs, whether the agent is running. */
+async function observe(ctx: Context, prefix: string, paths: readonly string[]): Promise<InstalledState> {
+  const state = observeInstalled(ctx.files, prefix, paths);
+  const systemd = await observeAgentService(ctx.runner, ctx.files, prefix);
+  return systemd === undefined ? state : { ...state, systemd };
 }
 
 /** An apply's report for --json: the steps it ran. */
@@ -239,7 +277,7 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
     args,
     {
       string: ['prefix', 'scripts-dir', 'node'],
-      boolean: ['udev', 'boot', 'force', 'dry-run', 'json', 'help'],
+      boolean: ['udev', 'boot', 'agent', 'force', 'dry-run', 'json', 'help'],
     },
     'xenplan install',
   );
@@ -254,14 +292,14 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
     );
   const req = installRequest(ctx, flags);
   await checkNodeVersion(ctx.runner, req.node);
-  const replan = () => planInstall(req, observeInstalled(ctx.files, req.prefix, installPaths(req))).plan;
-  const plan = replan();
+  const replan = async () => planInstall(req, await observe(ctx, req.prefix, installPaths(req))).plan;
+  const plan = await replan();
   const where = req.prefix === '' ? '' : ` under ${req.prefix}`;
   if (flags['dry-run']) {
     printPlan(ctx, plan, flags.json === true, `xenplan install${where}: ${req.bundlePath}`);
     return 0;
   }
-  const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  const result = await applyAndVerify(ctx.runner, plan, replan);
   if (flags.json) return printApplied(ctx, 'install', plan, result.done);
   printWarnings(ctx, plan);
   ctx.out(
@@ -269,11 +307,19 @@ export async function runInstall(ctx: Context, args: readonly string[]): Promise
       ? `xenplan is already installed${where}: nothing to do (0 steps)\n\n`
       : `installed${where}: ${result.done.length} step(s) applied\n\n`,
   );
-  ctx.out(renderInstallNotes(req.scriptsDir, req.node));
+  ctx.out(renderInstallNotes(req.scriptsDir, req.node, req.agent !== undefined));
   if (req.udev) ctx.out(`\nudev rules: ${UDEV_RULES_PATH} (read its header: xend-era hosts only)\n`);
   if (req.boot !== undefined)
     ctx.out(
       `\nboot unit: ${BOOT_UNIT_PATH}, enabled; run "systemctl daemon-reload" and put the bridge's settings in /etc/xen/xenplan.conf\n`,
+    );
+  if (req.agent !== undefined)
+    ctx.out(
+      plan.steps.some((s) => s.id.startsWith('install:systemd:restart'))
+        ? `\nagent: ${AGENT_UNIT_NAME} enabled and (re)started\n`
+        : req.prefix === '' && (await observe(ctx, '', [])).systemd !== undefined
+          ? `\nagent: ${AGENT_UNIT_NAME} enabled and running\n`
+          : `\nagent: ${AGENT_UNIT_PATH} installed and enabled.\nsystemd does not run here: start the agent as the unit does,\n  ${req.scriptsDir}/${AGENT_BUNDLE_NAME} agent\n`,
     );
   return 0;
 }
@@ -294,14 +340,14 @@ export async function runUninstall(ctx: Context, args: readonly string[]): Promi
       `uninstall takes no arguments, got ${JSON.stringify(flags._)}; see xenplan uninstall --help`,
     );
   const req: UninstallRequest = { prefix: prefixOf(ctx, flags.prefix), force: flags.force === true };
-  const replan = () => planUninstall(req, observeInstalled(ctx.files, req.prefix, []));
-  const plan = replan();
+  const replan = async () => planUninstall(req, await observe(ctx, req.prefix, []));
+  const plan = await replan();
   const where = req.prefix === '' ? '' : ` under ${req.prefix}`;
   if (flags['dry-run']) {
     printPlan(ctx, plan, flags.json === true, `xenplan uninstall${where}`);
     return 0;
   }
-  const result = await applyAndVerify(ctx.runner, plan, async () => replan());
+  const result = await applyAndVerify(ctx.runner, plan, replan);
   if (flags.json) return printApplied(ctx, 'uninstall', plan, result.done);
   printWarnings(ctx, plan);
   ctx.out(

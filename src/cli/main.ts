@@ -1,5 +1,6 @@
 import { createRunner, hotplugPath } from '../apply/exec.ts';
 import { realFiles } from '../observe/files.ts';
+import { launcherStart } from './agent-request.ts';
 import type { Context } from './context.ts';
 import { roleOf } from './dispatch.ts';
 import type { Role } from './exit.ts';
@@ -11,8 +12,12 @@ import { runRole } from './run.ts';
  */
 async function main(): Promise<void> {
   const invokedAs = process.env.XENPLAN_AS ?? process.argv[1] ?? 'xenplan';
+  // The launcher's clock, when it waited for a slot before starting us: the event's deadline
+  // counts that wait (bin/vif-xenplan).
+  const startedAt = launcherStart(process.env.XENPLAN_STARTED ?? '', Date.now());
   // The bin/ launchers name the role here; children (the lab's own scripts) must choose theirs.
   delete process.env.XENPLAN_AS;
+  delete process.env.XENPLAN_STARTED;
   const role: Role = roleOf(invokedAs);
   const ctx: Context = {
     argv: process.argv.slice(2),
@@ -25,6 +30,7 @@ async function main(): Promise<void> {
     files: realFiles,
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
+    ...(startedAt === undefined ? {} : { startedAt }),
   };
   process.exitCode = await runRole(ctx, role, invokedAs);
 }

@@ -9,6 +9,11 @@ import { XenplanError } from './error.ts';
 /** Where the record of what install put on the host lives (under the prefix). */
 export const MANIFEST_PATH = '/var/lib/xenplan/installed';
 
+/** The agent's systemd unit (install --agent; plan/agent-unit.ts renders it). */
+export const AGENT_UNIT_NAME = 'xenplan-agent.service';
+/** Where systemd runs: install and uninstall start and stop the agent only then. */
+export const SYSTEMD_RUNNING_PATH = '/run/systemd/system';
+
 /** A foreign file moved aside by `install --force` gets this suffix; uninstall moves it back. */
 export const SAVED_SUFFIX = '.xenplan-saved';
 
@@ -35,6 +40,8 @@ export interface InstalledState {
   readonly manifestText: string | undefined;
   readonly manifest: Manifest | undefined;
   readonly paths: ReadonlyMap<string, PathState>;
+  /** Set only where systemd runs (and no prefix): whether xenplan-agent.service is active. */
+  readonly systemd?: { readonly agentActive: boolean };
 }
 
 /** A host path under the prefix: the path the commands touch. */

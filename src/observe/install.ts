@@ -1,14 +1,16 @@
 import { createHash } from 'node:crypto';
 import {
+  AGENT_UNIT_NAME,
   type InstalledState,
   MANIFEST_PATH,
   type Manifest,
   type PathState,
   parseManifest,
   SAVED_SUFFIX,
+  SYSTEMD_RUNNING_PATH,
   underPrefix,
 } from '../model/install.ts';
-import type { FileReader } from '../model/ports.ts';
+import type { FileReader, Runner } from '../model/ports.ts';
 
 export function sha256Of(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
@@ -46,4 +48,18 @@ export function observeInstalled(
   const states = new Map<string, PathState>();
   for (const path of [...all].sort()) states.set(path, observePath(files, underPrefix(prefix, path)));
   return { manifestText, manifest, paths: states };
+}
+
+/**
+ * Whether systemd runs this host (never for a tree under a prefix) and, if so, whether the
+ * agent's unit is active: what install --agent and uninstall start and stop.
+ */
+export async function observeAgentService(
+  runner: Runner,
+  files: FileReader,
+  prefix: string,
+): Promise<InstalledState['systemd']> {
+  if (prefix !== '' || files.list(SYSTEMD_RUNNING_PATH) === undefined) return undefined;
+  const r = await runner.run(['systemctl', 'is-active', '--quiet', AGENT_UNIT_NAME]);
+  return { agentActive: r.exitCode === 0 };
 }

@@ -6,15 +6,16 @@ export const command = {
   install: (src: string, dst: string, mode: string): Argv => ['install', '-m', mode, src, dst],
   /** Rewrites line 1 of `dst` in place with the sed expression (install-script.ts); keeps its mode. */
   edit: (expression: string, dst: string): Argv => ['sed', '-i', expression, dst],
-  /** Writes `content` to `dst` with mode 0644; the content travels as an argument, never as shell text. */
-  write: (content: string, dst: string): Argv => [
+  /** Writes `content` to `dst` with `mode`; the content travels as an argument, never as shell text. */
+  write: (content: string, dst: string, mode = '0644'): Argv => [
     'sh',
     '-c',
-    'printf "%s" "$1" >"$2" && chmod 0644 "$2"',
+    `printf "%s" "$1" >"$2" && chmod ${mode} "$2"`,
     'sh',
     content,
     dst,
   ],
+  systemctl: (...args: string[]): Argv => ['systemctl', ...args],
   link: (target: string, dst: string): Argv => ['ln', '-sf', target, dst],
   move: (src: string, dst: string): Argv => ['mv', '-f', src, dst],
   remove: (path: string): Argv => ['rm', '-f', path],

@@ -1,13 +1,18 @@
+import { AGENT_BUNDLE_NAME } from './agent-unit.ts';
 import { interpreterLine } from './install-script.ts';
 import { DEFAULT_SCRIPTS_DIR, NETWORK_SCRIPT_NAME, VIF_SCRIPT_NAME } from './udev-rules.ts';
 
 /** What to add to Xen's configuration, naming the installed files and the node that runs them. */
-export function renderInstallNotes(scriptsDir: string, node: string): string {
+export function renderInstallNotes(scriptsDir: string, node: string, agent = false): string {
   const name = (n: string) => (scriptsDir === DEFAULT_SCRIPTS_DIR ? n : `${scriptsDir}/${n}`);
   const vif = name(VIF_SCRIPT_NAME);
   const network = name(NETWORK_SCRIPT_NAME);
-  return `Installed ${scriptsDir}/${VIF_SCRIPT_NAME} (runs as vif-script) and ${scriptsDir}/${NETWORK_SCRIPT_NAME} (runs as network-script; a link to it).
-They run with ${node}: their first line is ${interpreterLine(node)}, so no PATH lookup is needed.
+  const installed = agent
+    ? `Installed ${scriptsDir}/${VIF_SCRIPT_NAME} (the launcher: runs as vif-script, through the agent when it runs) and ${scriptsDir}/${NETWORK_SCRIPT_NAME} (runs as network-script), beside the bundle ${scriptsDir}/${AGENT_BUNDLE_NAME}.
+The bundle runs with ${node}: its first line is ${interpreterLine(node)}, so no PATH lookup is needed.`
+    : `Installed ${scriptsDir}/${VIF_SCRIPT_NAME} (runs as vif-script) and ${scriptsDir}/${NETWORK_SCRIPT_NAME} (runs as network-script; a link to it).
+They run with ${node}: their first line is ${interpreterLine(node)}, so no PATH lookup is needed.`;
+  return `${installed}
 If that node moves or is removed, run xenplan install again (--node PATH names another).
 
 xend (xm), Xen 3.x-4.4: add to /etc/xen/xend-config.sxp, replacing the network-script and

@@ -11,6 +11,13 @@ import {
 import type { Phase, Plan, Step } from '../model/plan.ts';
 import { makePlan } from '../model/plan.ts';
 import { VIF_MODE_SCRIPTS, type VifMode } from '../model/vif-mode.ts';
+import {
+  AGENT_BUNDLE_NAME,
+  AGENT_UNIT_NAME,
+  AGENT_UNIT_PATH,
+  AGENT_UNIT_WANTS_PATH,
+  AGENT_UNIT_WANTS_TARGET,
+} from './agent-unit.ts';
 import { BOOT_UNIT_PATH, BOOT_UNIT_WANTS_PATH, BOOT_UNIT_WANTS_TARGET } from './boot-unit.ts';
 import type { Argv } from './command.ts';
 import { command } from './install-command.ts';
@@ -61,6 +68,16 @@ export interface InstallRequest {
   readonly udevRulesSha256: string;
   /** Also the boot unit and the link that enables it (install --boot). */
   readonly boot?: { readonly unit: string; readonly sha256: string };
+  /**
+   * install --agent: the launcher becomes vif-xenplan, the bundle goes beside it as
+   * xenplan.cjs, and the agent's unit is installed, enabled and (where systemd runs) started.
+   */
+  readonly agent?: {
+    readonly launcher: string;
+    readonly launcherSha256: string;
+    readonly unit: string;
+    readonly unitSha256: string;
+  };
 }
 
 /** One step that puts a file in place: `install:KIND:PATH`, with its argv and reason. */
@@ -85,30 +102,53 @@ type Wanted =
     }
   | { readonly kind: 'link'; readonly path: string; readonly target: string };
 
+/** The bundle, its #! line naming the node that runs it, at `path`. */
+function bundleWanted(req: InstallRequest, path: string): Wanted {
+  return {
+    kind: 'file',
+    path,
+    sha256: req.scriptSha256,
+    what: `the running bundle, run by ${req.node}`,
+    puts: (dst) => [
+      { kind: 'file', argv: command.install(req.bundlePath, dst, '0755') },
+      {
+        kind: 'interpreter',
+        argv: command.edit(interpreterSedExpression(req.node), dst),
+        reason: `${path} starts with ${interpreterLine(req.node)}: Xen and udev run it with a short PATH, where env may not find node`,
+      },
+    ],
+    ...(req.bundleSha256 === req.scriptSha256 ? {} : { halfSha256: req.bundleSha256 }),
+  };
+}
+
 function wantedOf(req: InstallRequest): Wanted[] {
   const vif = `${req.scriptsDir}/${VIF_SCRIPT_NAME}`;
-  const wanted: Wanted[] = [
-    {
-      kind: 'file',
-      path: vif,
-      sha256: req.scriptSha256,
-      what: `the running bundle, run by ${req.node}`,
-      puts: (dst) => [
-        { kind: 'file', argv: command.install(req.bundlePath, dst, '0755') },
-        {
-          kind: 'interpreter',
-          argv: command.edit(interpreterSedExpression(req.node), dst),
-          reason: `${vif} starts with ${interpreterLine(req.node)}: Xen and udev run it with a short PATH, where env may not find node`,
-        },
-      ],
-      ...(req.bundleSha256 === req.scriptSha256 ? {} : { halfSha256: req.bundleSha256 }),
-    },
-    { kind: 'link', path: `${req.scriptsDir}/${NETWORK_SCRIPT_NAME}`, target: VIF_SCRIPT_NAME },
-    // The vif modes: the bundle picks its mode by the name a guest config names in script=.
+  const agent = req.agent;
+  const wanted: Wanted[] =
+    agent === undefined
+      ? [
+          bundleWanted(req, vif),
+          { kind: 'link', path: `${req.scriptsDir}/${NETWORK_SCRIPT_NAME}`, target: VIF_SCRIPT_NAME },
+        ]
+      : [
+          // The bundle first: the launcher runs it whenever the agent is not there.
+          bundleWanted(req, `${req.scriptsDir}/${AGENT_BUNDLE_NAME}`),
+          {
+            kind: 'file',
+            path: vif,
+            sha256: agent.launcherSha256,
+            what: `the launcher (hands vif events to the agent, else runs ${AGENT_BUNDLE_NAME})`,
+            puts: (dst) => [{ kind: 'file', argv: command.write(agent.launcher, dst, '0755') }],
+          },
+          // network-script needs neither the agent nor a slot: straight to the bundle.
+          { kind: 'link', path: `${req.scriptsDir}/${NETWORK_SCRIPT_NAME}`, target: AGENT_BUNDLE_NAME },
+        ];
+  // The vif modes: the bundle picks its mode by the name a guest config names in script=.
+  wanted.push(
     ...MODE_ALIASES.map(
       (name): Wanted => ({ kind: 'link', path: `${req.scriptsDir}/${name}`, target: VIF_SCRIPT_NAME }),
     ),
-  ];
+  );
   if (req.udev)
     wanted.push({
       kind: 'file',
@@ -130,6 +170,17 @@ function wantedOf(req: InstallRequest): Wanted[] {
       { kind: 'link', path: BOOT_UNIT_WANTS_PATH, target: BOOT_UNIT_WANTS_TARGET },
     );
   }
+  if (agent !== undefined)
+    wanted.push(
+      {
+        kind: 'file',
+        path: AGENT_UNIT_PATH,
+        sha256: agent.unitSha256,
+        what: 'the agent unit (xenplan agent, restarted whenever it ends)',
+        puts: (dst) => [{ kind: 'file', argv: command.write(agent.unit, dst) }],
+      },
+      { kind: 'link', path: AGENT_UNIT_WANTS_PATH, target: AGENT_UNIT_WANTS_TARGET },
+    );
   return wanted;
 }
 
@@ -164,6 +215,11 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
   const old = fileEntries(state.manifest);
   const at = (path: string) => underPrefix(req.prefix, path);
   const warnings: string[] = [];
+  // Install adds, it never takes away: what an earlier --agent put there stays, unused.
+  if (req.agent === undefined && old.has(AGENT_UNIT_PATH))
+    warnings.push(
+      `${AGENT_UNIT_PATH} and ${req.scriptsDir}/${AGENT_BUNDLE_NAME} stay from an install --agent, unused now that ${req.scriptsDir}/${VIF_SCRIPT_NAME} is the bundle again; xenplan uninstall removes everything, then install again`,
+    );
   const conflicts: string[] = [];
 
   // Directories: make the missing ones, remember every level made (uninstall removes them if empty).
@@ -299,5 +355,39 @@ export function planInstall(req: InstallRequest, state: InstalledState): { plan:
               : `update the record in ${MANIFEST_PATH}`,
           ),
         ];
-  return { plan: makePlan([...mkdirs, ...manifestSteps, ...work], warnings), manifest };
+  const systemd = req.agent === undefined ? [] : agentServiceSteps(req, state, work);
+  return { plan: makePlan([...mkdirs, ...manifestSteps, ...work, ...systemd], warnings), manifest };
+}
+
+/**
+ * Where systemd runs: reload it when the unit changed, and (re)start the agent when it is not
+ * running or when what it runs changed (a running agent keeps the code it started with).
+ */
+function agentServiceSteps(req: InstallRequest, state: InstalledState, work: readonly Step[]): Step[] {
+  if (state.systemd === undefined || req.prefix !== '') return [];
+  const touched = (path: string) => work.some((step) => step.id.endsWith(`:${path}`));
+  const steps: Step[] = [];
+  if (touched(AGENT_UNIT_PATH) || touched(AGENT_UNIT_WANTS_PATH))
+    steps.push(
+      makeStep(
+        'install:systemd:daemon-reload',
+        PHASE,
+        command.systemctl('daemon-reload'),
+        `${AGENT_UNIT_PATH} changed: systemd reads it again`,
+      ),
+    );
+  const bundle = `${req.scriptsDir}/${AGENT_BUNDLE_NAME}`;
+  const changed = [bundle, AGENT_UNIT_PATH].filter(touched);
+  if (!state.systemd.agentActive || changed.length > 0)
+    steps.push(
+      makeStep(
+        `install:systemd:restart:${AGENT_UNIT_NAME}`,
+        PHASE,
+        command.systemctl('restart', AGENT_UNIT_NAME),
+        state.systemd.agentActive
+          ? `the agent runs what ${changed.join(' and ')} held before: restart it`
+          : `${AGENT_UNIT_NAME} is not running: start it`,
+      ),
+    );
+  return steps;
 }

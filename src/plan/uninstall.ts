@@ -12,6 +12,7 @@ import {
 } from '../model/install.ts';
 import type { Phase, Plan, Step } from '../model/plan.ts';
 import { makePlan } from '../model/plan.ts';
+import { AGENT_UNIT_NAME, AGENT_UNIT_PATH } from './agent-unit.ts';
 import { command } from './install-command.ts';
 import { basenameOf, describePathState, dirnameOf, matchesEntry, stateOf } from './install-path.ts';
 import { makeStep } from './step.ts';
@@ -120,7 +121,32 @@ export function planUninstall(req: UninstallRequest, state: InstalledState): Pla
     );
     gone.add(dir);
   }
-  if (gone.has(MANIFEST_PATH)) return makePlan([...steps, ...rmdirs], warnings);
+  // The agent stops before its files go, and systemd forgets its unit after.
+  const agentUnit = state.manifest.entries.some((e) => e.path === AGENT_UNIT_PATH);
+  const systemd = req.prefix === '' && agentUnit ? state.systemd : undefined;
+  const stop =
+    systemd?.agentActive === true
+      ? [
+          makeStep(
+            `uninstall:systemd:stop:${AGENT_UNIT_NAME}`,
+            PHASE,
+            command.systemctl('stop', AGENT_UNIT_NAME),
+            'the agent runs the files uninstall removes',
+          ),
+        ]
+      : [];
+  const reload =
+    systemd !== undefined && gone.has(AGENT_UNIT_PATH)
+      ? [
+          makeStep(
+            'uninstall:systemd:daemon-reload',
+            PHASE,
+            command.systemctl('daemon-reload'),
+            `${AGENT_UNIT_PATH} is gone: systemd forgets it`,
+          ),
+        ]
+      : [];
+  if (gone.has(MANIFEST_PATH)) return makePlan([...stop, ...steps, ...rmdirs, ...reload], warnings);
   const text = renderManifest({ entries: kept });
   if (text !== state.manifestText)
     steps.push(
@@ -131,5 +157,5 @@ export function planUninstall(req: UninstallRequest, state: InstalledState): Pla
         `keep in ${MANIFEST_PATH} only what uninstall left in place`,
       ),
     );
-  return makePlan([...steps, ...rmdirs], warnings);
+  return makePlan([...stop, ...steps, ...rmdirs, ...reload], warnings);
 }

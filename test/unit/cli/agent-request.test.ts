@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseAgentRequest, replyLines } from '../../../src/cli/agent-request.ts';
+import { launcherStart, parseAgentRequest, replyLines } from '../../../src/cli/agent-request.ts';
 
 const NOW = 1_800_000_000_000;
 
@@ -41,5 +41,17 @@ describe('replyLines', () => {
     expect(replyLines(1, 'a\n\nb\n')).toBe('1 a\n1 \n1 b\n');
     expect(replyLines(2, 'x\ny')).toBe('2 x\n2-y\n');
     expect(replyLines(1, '')).toBe('');
+  });
+});
+
+describe('launcherStart: the launcher clock the cold path counts its deadline from', () => {
+  it("takes bash's $EPOCHREALTIME within the last minute, and nothing else", () => {
+    const now = 1_765_000_000_000;
+    expect(launcherStart('1764999990.123456', now)).toBe(1_764_999_990_123);
+    expect(launcherStart('1764999990,5', now)).toBe(1_764_999_990_500);
+    expect(launcherStart('1765000001.0', now)).toBeUndefined();
+    expect(launcherStart('1764999900.0', now)).toBeUndefined();
+    expect(launcherStart('', now)).toBeUndefined();
+    expect(launcherStart('soon', now)).toBeUndefined();
   });
 });
