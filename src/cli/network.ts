@@ -10,6 +10,7 @@ import { portsOf } from '../model/host.ts';
 import type { NetworkDesired } from '../model/network.ts';
 import type { StartRecord } from '../model/record.ts';
 import { observeHost } from '../observe/host.ts';
+import { planLinkLocalRetry } from '../plan/address.ts';
 import { holderOf, mergeRecords, planNetwork, planNetworkStart } from '../plan/network.ts';
 import { settleBudget } from '../plan/settle.ts';
 import { parseConfirmSeconds, runConfirm, waitForConfirm } from './confirm.ts';
@@ -241,6 +242,17 @@ async function start(
         await rollBack(
           `dom0's default gateway ${before} answered before start; after it ${now === before ? 'it' : `its gateway ${now}`} did not answer within ${PROBE_SECONDS} s (${wait})`,
         );
+    }
+    // The links have settled (or had their chance): a link-local that failed detection meanwhile
+    // gets it again; the rest of start stands either way.
+    const retry = planLinkLocalRetry(holderOf(want), await observe());
+    if (retry.length > 0) {
+      await applySteps(ctx.runner, retry);
+      const cidrs = retry.filter((r) => r.id.endsWith(':dad-add')).map((r) => r.argv[3]);
+      logNetwork(
+        ctx,
+        `start ${want.bridge.name}: ${holderOf(want)}'s link-local ${cidrs.join(', ')} failed duplicate address detection during the bring-up; added again`,
+      );
     }
     if (options.confirm !== undefined) {
       ctx.err(

@@ -80,6 +80,8 @@ export interface Address {
    */
   readonly validLft?: number;
   readonly preferredLft?: number;
+  /** IPv6: duplicate address detection failed (the kernel will not use it). */
+  readonly dadFailed?: boolean;
 }
 
 export interface Route {

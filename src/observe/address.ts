@@ -28,6 +28,7 @@ export function parseAddresses(text: string): Address[] {
         address.validLft = valid;
         address.preferredLft = Math.min(valid, num(info.preferred_life_time) ?? valid);
       }
+      if (info.dadfailed === true) address.dadFailed = true;
       out.push(address);
     }
   }

@@ -165,3 +165,34 @@ export function planAddresses(
   }
   return { add, remove, moved, warnings };
 }
+
+/**
+ * After start's bring-up: dom0's IPv6 link-locals on `holder` whose duplicate address
+ * detection failed, deleted and added again so the kernel runs it anew on the settled link.
+ * While a bond picks its active slave, the holder's own probe can come back in round the
+ * switches after the kernel restarted detection (a carrier change), and the kernel takes it
+ * for another node's: "duplicate address … used by" the bridge's own MAC, the address never
+ * used. An address that fails again is a real duplicate; it stays failed.
+ */
+export function planLinkLocalRetry(holder: string, host: HostState): Step[] {
+  return host.addresses
+    .filter((a) => a.dev === holder && a.family === 'inet6' && a.scope === 'link' && a.dadFailed)
+    .flatMap((a) => {
+      const cidr = cidrOf(a);
+      const why = `${holder}'s link-local ${cidr} failed duplicate address detection during the bring-up`;
+      return [
+        makeStep(
+          `address:${holder}:${cidr}:dad-del`,
+          'address',
+          ip.addrDel(holder, cidr),
+          `${why}: remove it`,
+        ),
+        makeStep(
+          `address:${holder}:${cidr}:dad-add`,
+          'address',
+          ip.addrAdd(holder, cidr),
+          `${why}: add it again, so detection runs on the settled link`,
+        ),
+      ];
+    });
+}

@@ -88,6 +88,37 @@ describe('parseAddresses', () => {
       { dev: 'xenbr0', family: 'inet', local: '192.0.2.10', prefixlen: 24, scope: 'global' },
     ]);
   });
+
+  it('marks an IPv6 address whose duplicate address detection failed (as ip -j prints it on Linux 6.1)', () => {
+    const text = JSON.stringify([
+      {
+        ifindex: 5,
+        ifname: 'xenbr0',
+        addr_info: [
+          {
+            family: 'inet6',
+            local: 'fe80::5054:ff:fe12:3456',
+            prefixlen: 64,
+            scope: 'link',
+            dadfailed: true,
+            tentative: true,
+            valid_life_time: 4294967295,
+            preferred_life_time: 4294967295,
+          },
+        ],
+      },
+    ]);
+    expect(parseAddresses(text)).toEqual([
+      {
+        dev: 'xenbr0',
+        family: 'inet6',
+        local: 'fe80::5054:ff:fe12:3456',
+        prefixlen: 64,
+        scope: 'link',
+        dadFailed: true,
+      },
+    ]);
+  });
 });
 
 describe('parseRoutes', () => {
