@@ -169,10 +169,10 @@ export function planAddresses(
 /**
  * After start's bring-up: dom0's IPv6 link-locals on `holder` whose duplicate address
  * detection failed, deleted and added again so the kernel runs it anew on the settled link.
- * While a bond picks its active slave, the holder's own probe can come back in round the
- * switches after the kernel restarted detection (a carrier change), and the kernel takes it
- * for another node's: "duplicate address … used by" the bridge's own MAC, the address never
- * used. An address that fails again is a real duplicate; it stays failed.
+ * Seen on the VM's two switches while the bond picks its active slave: "duplicate address …
+ * used by" the bridge's own MAC (most likely its own probe back in round the switches after
+ * the kernel restarted detection on a carrier change), the address never used. An address
+ * that fails again is a real duplicate; it stays failed.
  */
 export function planLinkLocalRetry(holder: string, host: HostState): Step[] {
   return host.addresses
