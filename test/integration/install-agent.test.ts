@@ -5,16 +5,12 @@
  * the unit's own ExecStart).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -23,28 +19,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../support/agent.ts';
 import { BUNDLE, Scripts } from '../support/bundle.ts';
+import { listing, sha16 } from '../support/tree.ts';
 
 const NODE = process.execPath;
-const sha16 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex').slice(0, 16);
-
-/** Every path under `root` with its type, mode and content hash or link target. */
-function listing(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const st = lstatSync(path);
-      const rel = path.slice(root.length);
-      if (st.isSymbolicLink()) out.push(`l ${rel} -> ${readlinkSync(path)}`);
-      else if (st.isDirectory()) {
-        out.push(`d ${(st.mode & 0o7777).toString(8)} ${rel}`);
-        walk(path);
-      } else out.push(`f ${(st.mode & 0o7777).toString(8)} ${rel} ${sha16(readFileSync(path))}`);
-    }
-  };
-  walk(root);
-  return out;
-}
 
 describe('xenplan install --agent / uninstall into a prefix, through the built bundle', () => {
   const scripts = new Scripts();

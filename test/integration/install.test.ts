@@ -2,12 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
-  lstatSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
-  readlinkSync,
   rmSync,
   symlinkSync,
   writeFileSync,
@@ -17,11 +14,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUNDLE, Scripts } from '../support/bundle.ts';
 import { expectReport } from '../support/schema.ts';
+import { listing, sha16 } from '../support/tree.ts';
 
 /** The node running this test: what the installed scripts are told to run with. */
 const NODE = process.execPath;
-
-const sha16 = (data: string | Buffer) => createHash('sha256').update(data).digest('hex').slice(0, 16);
 
 /**
  * Runs a script with an empty environment (`env -i`), or with only PATH=`path`: no PATH that
@@ -30,29 +26,6 @@ const sha16 = (data: string | Buffer) => createHash('sha256').update(data).diges
 function runBare(script: string, args: string[], path?: string) {
   const env = path === undefined ? [] : [`PATH=${path}`];
   return spawnSync('/usr/bin/env', ['-i', ...env, script, ...args], { encoding: 'utf8' });
-}
-
-/** Every path under `root` with its type, mode and content hash or link target. */
-function listing(root: string): string[] {
-  const out: string[] = [];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir).sort()) {
-      const path = join(dir, name);
-      const st = lstatSync(path);
-      const mode = (st.mode & 0o7777).toString(8);
-      const rel = path.slice(root.length);
-      if (st.isSymbolicLink()) out.push(`l ${rel} -> ${readlinkSync(path)}`);
-      else if (st.isDirectory()) {
-        out.push(`d ${mode} ${rel}`);
-        walk(path);
-      } else
-        out.push(
-          `f ${mode} ${rel} ${createHash('sha256').update(readFileSync(path)).digest('hex').slice(0, 16)}`,
-        );
-    }
-  };
-  walk(root);
-  return out;
 }
 
 describe('xenplan install / uninstall into a prefix, through the built bundle', () => {

@@ -15,7 +15,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteShell } from '../../src/lab/vm/shell.ts';
 import { BUNDLE } from '../support/bundle.ts';
-import { parseSections, requireVm, SCENARIO_PRELUDE, XenVm } from '../support/vm.ts';
+import { parseSections, requireVm, SCENARIO_PRELUDE, VLAN_GATEWAYS, XenVm } from '../support/vm.ts';
 
 const ok = requireVm('the vif modes kernel tests');
 
@@ -54,18 +54,7 @@ set -e
 node ${quoteShell(BUNDLE)} install > /dev/null
 modprobe 8021q
 modprobe openvswitch
-ip link set eth2 up
-for v in 100 200; do
-  ip netns add gw$v
-  ip link add link eth2 name eth2.$v type vlan id $v
-  ip link set eth2.$v netns gw$v
-  ip -n gw$v link set lo up
-  ip -n gw$v link set eth2.$v up
-done
-ip -n gw100 address add 198.51.100.1/24 dev eth2.100
-ip -n gw100 address add 203.0.113.2/24 dev eth2.100
-ip -n gw200 address add 203.0.113.1/24 dev eth2.200
-ip -n gw200 address add 198.51.100.2/24 dev eth2.200
+${VLAN_GATEWAYS}
 `);
     expect(r.exitCode, r.output).toBe(0);
   }, 1_800_000);

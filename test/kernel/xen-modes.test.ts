@@ -22,7 +22,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GuestSpec, renderGuestConfig } from '../../src/lab/vm/guest.ts';
 import { quoteShell } from '../../src/lab/vm/shell.ts';
 import { BUNDLE } from '../support/bundle.ts';
-import { GUEST_HELPERS, parseSections, requireVm, XenVm } from '../support/vm.ts';
+import { GUEST_HELPERS, parseSections, requireVm, VLAN_GATEWAYS, XenVm } from '../support/vm.ts';
 
 const ok = requireVm('the vif modes under xl');
 
@@ -122,18 +122,7 @@ ip route add default via 192.0.2.1
 /etc/xen/scripts/network-xenplan start ${KEYS} > /dev/null
 # routed and NAT guests: dom0 routes (the admin's part, as with Xen's scripts)
 sysctl -q -w net.ipv4.ip_forward=1
-ip link set eth2 up
-for v in 100 200; do
-  ip netns add gw$v
-  ip link add link eth2 name eth2.$v type vlan id $v
-  ip link set eth2.$v netns gw$v
-  ip -n gw$v link set lo up
-  ip -n gw$v link set eth2.$v up
-done
-ip -n gw100 address add 198.51.100.1/24 dev eth2.100
-ip -n gw100 address add 203.0.113.2/24 dev eth2.100
-ip -n gw200 address add 203.0.113.1/24 dev eth2.200
-ip -n gw200 address add 198.51.100.2/24 dev eth2.200
+${VLAN_GATEWAYS}
 mkdir -p /etc/openvswitch /var/run/openvswitch /var/log/openvswitch
 ovsdb-tool create /etc/openvswitch/conf.db /usr/share/openvswitch/vswitch.ovsschema
 ovsdb-server /etc/openvswitch/conf.db --remote=punix:/var/run/openvswitch/db.sock --pidfile --detach --log-file

@@ -115,3 +115,25 @@ isolated() { # guest target count [kind]
   return 1
 }
 `;
+
+/**
+ * A VLAN 100 and a VLAN 200 "gateway" behind dom0's eth2 (its own switch), each an 802.1Q
+ * device of eth2 in a namespace of its own (needs 8021q loaded). Each also holds an address
+ * of the other VLAN's subnet, so a frame leaking into the wrong VLAN gets an answer:
+ * isolation is a ping that fails.
+ *   gw100: 198.51.100.1/24 (its own), 203.0.113.2/24 (bait for VLAN 200 traffic)
+ *   gw200: 203.0.113.1/24 (its own), 198.51.100.2/24 (bait for VLAN 100 traffic)
+ */
+export const VLAN_GATEWAYS = `ip link set eth2 up
+for v in 100 200; do
+  ip netns add gw$v
+  ip link add link eth2 name eth2.$v type vlan id $v
+  ip link set eth2.$v netns gw$v
+  ip -n gw$v link set lo up
+  ip -n gw$v link set eth2.$v up
+done
+ip -n gw100 address add 198.51.100.1/24 dev eth2.100
+ip -n gw100 address add 203.0.113.2/24 dev eth2.100
+ip -n gw200 address add 203.0.113.1/24 dev eth2.200
+ip -n gw200 address add 198.51.100.2/24 dev eth2.200
+`;
