@@ -76,7 +76,11 @@ describe.runIf(ok)('xenplan lab (npm start) on a real Xen host', () => {
     expect(run.stdout).toMatch(/guest2 pings 192\.0\.2\.21: \d+ answered in a row/);
     expect(run.stdout).toContain('eth0 carrier: 0; active slave after: eth1');
     expect(run.stdout).toContain('Each line you type runs as root in its dom0');
-    expect(run.stdout).toContain('Currently Active Slave: eth1');
+    // The shell ran in dom0: its command's output. Which slave is active then is a race: eth0's
+    // cable went back in just before, and the bond returns to its primary as soon as e1000
+    // reports carrier (the failover itself is checked above).
+    expect(run.stdout).toContain('Bonding Mode: fault-tolerance (active-backup)');
+    expect(run.stdout).toMatch(/Currently Active Slave: eth[01]\n/);
     // The missing bridge reaches xl at once, in vif-xenplan's words.
     expect(run.stdout).toContain('script: bridge xenbr9 does not exist; bridges here: xenbr0');
     expect(run.stdout).toMatch(/ 7 {2}pass +[0-9.]+ s {2}teardown/);
